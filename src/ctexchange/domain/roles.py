@@ -1,0 +1,90 @@
+"""Roles and what each may do.
+
+Roles gate *actions*; markings gate *objects*. A role that lacks an action gets Forbidden (403), because
+the action, not the object, is refused. Whether an object is visible is decided by the marking rules in
+`ctexchange.domain.access`, and an invisible object is NotFound (404).
+
+Decisions:
+- Auditors read everything an ordinary member of their organization may read, plus the audit log, and
+  change nothing. Admins do not read the audit log: oversight is separated from administration.
+- `service` keys are machines in a platform's upload pipeline: they add to their own banks and match, but
+  cannot browse signals.
+- Coalition-wide administration (organizations, sharing groups) belongs to admins of the operator
+  organization, the one created by `ctx init`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from ctexchange.errors import InvalidInput
+
+
+class Role(StrEnum):
+    """The role of a user (and so of every key of that user)."""
+
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    REVIEWER = "reviewer"
+    AUDITOR = "auditor"
+    SERVICE = "service"
+
+    @classmethod
+    def parse(cls, raw: object, field: str = "role") -> Role:
+        """Return the role named by `raw`; raise InvalidInput naming the choices."""
+        if isinstance(raw, str):
+            for role in cls:
+                if role.value == raw.strip().lower():
+                    return role
+        raise InvalidInput.expected(field, f"one of {', '.join(r.value for r in cls)}", raw)
+
+
+class Action(StrEnum):
+    """Something a caller may be allowed to do."""
+
+    READ_SIGNALS = "signals.read"
+    WRITE_SIGNALS = "signals.write"
+    CHANGE_STATUS = "signals.status"
+    GIVE_OPINION = "signals.opinion"
+    EXPORT_SIGNALS = "signals.export"
+    READ_COLLECTIONS = "collections.read"
+    WRITE_COLLECTIONS = "collections.write"
+    READ_MEMBERS = "members.read"
+    MANAGE_MEMBERS = "members.write"
+    MANAGE_COALITION = "coalition.write"
+    READ_AUDIT = "audit.read"
+    MATCH = "content.match"
+
+
+_READER = frozenset({Action.READ_SIGNALS, Action.READ_COLLECTIONS, Action.READ_MEMBERS})
+
+GRANTS: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: _READER
+    | {
+        Action.WRITE_SIGNALS,
+        Action.CHANGE_STATUS,
+        Action.GIVE_OPINION,
+        Action.EXPORT_SIGNALS,
+        Action.WRITE_COLLECTIONS,
+        Action.MANAGE_MEMBERS,
+        Action.MANAGE_COALITION,
+        Action.MATCH,
+    },
+    Role.ANALYST: _READER
+    | {
+        Action.WRITE_SIGNALS,
+        Action.CHANGE_STATUS,
+        Action.GIVE_OPINION,
+        Action.EXPORT_SIGNALS,
+        Action.WRITE_COLLECTIONS,
+        Action.MATCH,
+    },
+    Role.REVIEWER: _READER | {Action.CHANGE_STATUS, Action.GIVE_OPINION, Action.MATCH},
+    Role.AUDITOR: _READER | {Action.READ_AUDIT},
+    Role.SERVICE: frozenset({Action.READ_COLLECTIONS, Action.WRITE_SIGNALS, Action.MATCH}),
+}
+
+
+def is_allowed(role: Role, action: Action) -> bool:
+    """Return True when `role` grants `action`."""
+    return action in GRANTS[role]

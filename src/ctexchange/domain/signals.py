@@ -1,0 +1,151 @@
+"""Collections (banks), signals and opinions.
+
+A signal is one thing to match against: a content fingerprint or a designated entity. Its `value` is the
+canonical form produced by its kind (see `ctexchange.domain.kinds`); its `value_key` is the short exact key
+the kind derives from it, unique within a collection, used for de-duplication and exact lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from ctexchange.domain.markings import Marking
+from ctexchange.errors import InvalidInput, InvalidTransition
+
+JsonValue = Any
+
+
+class Family(StrEnum):
+    """The two families of signals."""
+
+    CONTENT = "content"
+    ENTITY = "entity"
+
+
+class SignalStatus(StrEnum):
+    """The life of a signal. Only `active` and `disputed` signals produce matches."""
+
+    ACTIVE = "active"
+    DISPUTED = "disputed"
+    EXPIRED = "expired"
+    DELISTED = "delisted"
+
+    @classmethod
+    def parse(cls, raw: object, field: str = "status") -> SignalStatus:
+        """Return the status named by `raw`; raise InvalidInput naming the choices."""
+        if isinstance(raw, str):
+            for status in cls:
+                if status.value == raw.strip().lower():
+                    return status
+        raise InvalidInput.expected(field, f"one of {', '.join(s.value for s in cls)}", raw)
+
+
+STATUS_MOVES: dict[SignalStatus, frozenset[SignalStatus]] = {
+    SignalStatus.ACTIVE: frozenset({SignalStatus.DISPUTED, SignalStatus.EXPIRED, SignalStatus.DELISTED}),
+    SignalStatus.DISPUTED: frozenset({SignalStatus.ACTIVE, SignalStatus.EXPIRED, SignalStatus.DELISTED}),
+    SignalStatus.EXPIRED: frozenset({SignalStatus.ACTIVE}),
+    SignalStatus.DELISTED: frozenset({SignalStatus.ACTIVE}),
+}
+
+
+def check_status_move(current: SignalStatus, target: SignalStatus) -> None:
+    """Raise InvalidTransition unless a signal may move from `current` to `target`."""
+    if target not in STATUS_MOVES[current]:
+        allowed = ", ".join(sorted(s.value for s in STATUS_MOVES[current]))
+        raise InvalidTransition(
+            f"a signal cannot move from '{current.value}' to '{target.value}'"
+            f" (from '{current.value}' it may move to: {allowed})",
+            field="status",
+        )
+
+
+class Verdict(StrEnum):
+    """What an organization thinks of a signal it can see."""
+
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    FALSE_POSITIVE = "false_positive"
+
+    @classmethod
+    def parse(cls, raw: object, field: str = "verdict") -> Verdict:
+        """Return the verdict named by `raw`; raise InvalidInput naming the choices."""
+        if isinstance(raw, str):
+            for verdict in cls:
+                if verdict.value == raw.strip().lower().replace("-", "_").replace(" ", "_"):
+                    return verdict
+        raise InvalidInput.expected(field, f"one of {', '.join(v.value for v in cls)}", raw)
+
+
+LABELS = (
+    "propaganda",
+    "recruitment",
+    "incitement",
+    "instruction",
+    "financing",
+    "attacker-manifesto",
+    "attack-footage",
+    "threat",
+)
+"""The content-behaviour taxonomy (after GIFCT's practice). Other labels must be namespaced `ns:value`."""
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A bank of signals owned by one organization."""
+
+    id: UUID
+    name: str
+    org_id: UUID
+    default_marking: Marking
+    sharing_group_id: UUID | None
+    description: str
+    kind_settings: Mapping[str, Mapping[str, JsonValue]]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a signal came from: who added it, through what, from which import or document."""
+
+    added_by: str
+    source: str
+    source_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One thing to match against, with its marking, owner, provenance and status."""
+
+    id: UUID
+    collection_id: UUID
+    org_id: UUID
+    family: Family
+    kind: str
+    value: JsonValue
+    value_key: str
+    labels: frozenset[str]
+    marking: Marking
+    sharing_group_id: UUID | None
+    status: SignalStatus
+    provenance: Provenance
+    created_at: datetime
+    updated_at: datetime
+    external_id: str | None = None
+    recipient_ids: frozenset[UUID] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """One organization's view of a signal; an organization holds one opinion per signal."""
+
+    signal_id: UUID
+    org_id: UUID
+    user_id: UUID | None
+    verdict: Verdict
+    note: str
+    created_at: datetime

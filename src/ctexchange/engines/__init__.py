@@ -1,0 +1,17 @@
+"""Matching engines: pure computation over signal values (hashers, comparisons, indexes).
+
+Engines depend on `ctexchange.domain` only. Each registers its kinds in `default_kinds()`.
+"""
+
+from __future__ import annotations
+
+from ctexchange.domain.kinds import KindRegistry
+from ctexchange.engines.content.digests import DigestKind
+
+
+def default_kinds() -> KindRegistry:
+    """Return a registry of every kind the engines of this version provide."""
+    registry = KindRegistry()
+    registry.register(DigestKind("md5", 32))
+    registry.register(DigestKind("sha256", 64))
+    return registry

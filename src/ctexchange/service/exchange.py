@@ -1,0 +1,71 @@
+"""The exchange: every service wired to one store, one kind registry, one clock and one settings object.
+
+Adapters build one `Exchange` per process with `open_exchange(settings)` and pass callers to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ctexchange.domain.kinds import KindRegistry
+from ctexchange.engines import default_kinds
+from ctexchange.service.audit import AuditService
+from ctexchange.service.auth import Authenticator
+from ctexchange.service.collections import CollectionService
+from ctexchange.service.context import Caller, Clock, local_actor_name, new_request_id, utc_now
+from ctexchange.service.members import MemberService
+from ctexchange.service.signals import SignalService
+from ctexchange.settings import Settings
+from ctexchange.store import open_store
+from ctexchange.store.base import SqlStore
+
+
+@dataclass
+class Exchange:
+    """The services of one instance."""
+
+    settings: Settings
+    store: SqlStore
+    kinds: KindRegistry
+    clock: Clock
+    members: MemberService
+    collections: CollectionService
+    signals: SignalService
+    audit: AuditService
+    auth: Authenticator
+
+    def operator(self, request_id: str | None = None) -> Caller:
+        """Return the caller for the local operator (the CLI on the machine holding the store)."""
+        principal = self.members.operator_principal(local_actor_name())
+        return Caller(principal, request_id or new_request_id())
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()
+
+
+def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) -> Exchange:
+    """Wire the services around an open store."""
+    kinds = default_kinds()
+    members = MemberService(store, clock, settings.key_hash_cost)
+    return Exchange(
+        settings=settings,
+        store=store,
+        kinds=kinds,
+        clock=clock,
+        members=members,
+        collections=CollectionService(store, kinds, clock),
+        signals=SignalService(store, kinds, clock, settings.page_size_default, settings.page_size_max),
+        audit=AuditService(store),
+        auth=Authenticator(store, members, clock),
+    )
+
+
+def open_exchange(settings: Settings, *, migrate: bool = False, clock: Clock = utc_now) -> Exchange:
+    """Open the store named by the settings and wire the services; refuse an unmigrated store."""
+    store = open_store(settings.store_url)
+    if migrate:
+        store.migrate()
+    else:
+        store.check_migrated()
+    return build_exchange(settings, store, clock)

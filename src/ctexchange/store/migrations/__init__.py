@@ -1,0 +1,1 @@
+"""Numbered SQL migrations shared by both backends (see `ctexchange.store.base`)."""
