@@ -87,19 +87,19 @@ class ChainReport:
         return self.problem is None
 
 
-def _fault(event: AuditEvent, expected_seq: int, prev_hash: str, hashes: set[str]) -> str | None:
-    """Return what is wrong with `event` at this place in the chain, or None."""
+def _fault(event: AuditEvent, expected_seq: int, prev_hash: str, hashes: set[str]) -> tuple[int, str] | None:
+    """Return (seq of the first bad event, what is wrong) at this place in the chain, or None."""
     if event.seq > expected_seq:
-        missing = f"{expected_seq}" if event.seq == expected_seq + 1 else f"{expected_seq}-{event.seq - 1}"
-        return f"deleted: event {missing} is missing before event {event.seq}"
+        gap = str(expected_seq) if event.seq == expected_seq + 1 else f"{expected_seq}-{event.seq - 1}"
+        return expected_seq, f"deleted: event {gap} is missing (the next event found is {event.seq})"
     if event.seq < expected_seq:
-        return f"reordered: event {event.seq} appears after event {expected_seq - 1}"
+        return event.seq, f"reordered: event {event.seq} appears after event {expected_seq - 1}"
     if event.prev_hash != prev_hash:
         if event.prev_hash in hashes:
-            return f"reordered: event {event.seq} links to an earlier event, not to event {event.seq - 1}"
-        return f"deleted or reordered: event {event.seq} does not link to event {event.seq - 1}"
+            return event.seq, f"reordered: event {event.seq} links to an earlier event, not to the one before"
+        return event.seq, f"deleted or reordered: event {event.seq} does not link to event {event.seq - 1}"
     if event_digest(event.seq, event.id, event.at, event.entry, event.prev_hash) != event.hash:
-        return f"edited: event {event.seq} does not match its hash"
+        return event.seq, f"edited: event {event.seq} does not match its hash"
     return None
 
 
@@ -110,11 +110,12 @@ def verify_chain(events: Iterable[AuditEvent], anchor: tuple[int, str] | None = 
     """
     expected_seq, prev_hash, seen = 1, GENESIS_HASH, set[str]()
     for event in events:
-        problem = _fault(event, expected_seq, prev_hash, seen)
-        if problem is None and anchor is not None and anchor[0] == event.seq and anchor[1] != event.hash:
-            problem = f"anchor: event {event.seq} no longer has the recorded hash"
-        if problem is not None:
-            return ChainReport(expected_seq - 1, expected_seq - 1, prev_hash, event.seq, event.id, problem)
+        fault = _fault(event, expected_seq, prev_hash, seen)
+        if fault is None and anchor is not None and anchor[0] == event.seq and anchor[1] != event.hash:
+            fault = event.seq, f"anchor: event {event.seq} no longer has the recorded hash"
+        if fault is not None:
+            bad_id = event.id if fault[0] == event.seq else None
+            return ChainReport(expected_seq - 1, expected_seq - 1, prev_hash, fault[0], bad_id, fault[1])
         seen.add(event.hash)
         expected_seq, prev_hash = event.seq + 1, event.hash
     if anchor is not None and anchor[0] >= expected_seq:

@@ -7,12 +7,10 @@ type ("amber+strict", "TLP:RED") so that the CLI and the API agree on one canoni
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-from ctexchange.errors import InvalidInput
+from ctexchange.domain.choices import Choice
 
 
-class Marking(StrEnum):
+class Marking(Choice):
     """A TLP 2.0 marking, from the most to the least shareable."""
 
     CLEAR = "CLEAR"
@@ -22,17 +20,9 @@ class Marking(StrEnum):
     RED = "RED"
 
     @classmethod
-    def parse(cls, raw: object, field: str = "marking") -> Marking:
-        """Return the marking named by `raw` ("amber", "TLP:AMBER+STRICT"...); raise InvalidInput."""
-        if isinstance(raw, Marking):
-            return raw
-        if isinstance(raw, str):
-            text = raw.strip().upper().removeprefix("TLP:")
-            for marking in cls:
-                if marking.value == text:
-                    return marking
-        names = ", ".join(m.value for m in cls)
-        raise InvalidInput.expected(field, f"one of {names}", raw)
+    def canonical(cls, text: str) -> str:
+        """Markings are uppercase and may come with the `TLP:` prefix."""
+        return text.strip().upper().removeprefix("TLP:")
 
     @property
     def is_group_limited(self) -> bool:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from uuid import UUID
 
+from ctexchange.domain.choices import Choice
 from ctexchange.domain.roles import Role
-from ctexchange.errors import InvalidInput
 
 
-class OrgKind(StrEnum):
+class OrgKind(Choice):
     """What sort of member an organization is; shown to people, never used for access."""
 
     INTERGOVERNMENTAL = "intergovernmental"
@@ -24,15 +23,6 @@ class OrgKind(StrEnum):
     ONLINE_SERVICE = "online-service"
     NGO = "ngo"
     OTHER = "other"
-
-    @classmethod
-    def parse(cls, raw: object, field: str = "kind") -> OrgKind:
-        """Return the kind named by `raw`; raise InvalidInput naming the choices."""
-        if isinstance(raw, str):
-            for kind in cls:
-                if kind.value == raw.strip().lower():
-                    return kind
-        raise InvalidInput.expected(field, f"one of {', '.join(k.value for k in cls)}", raw)
 
 
 @dataclass(frozen=True)

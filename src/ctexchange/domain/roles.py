@@ -9,18 +9,19 @@ Decisions:
   change nothing. Admins do not read the audit log: oversight is separated from administration.
 - `service` keys are machines in a platform's upload pipeline: they add to their own banks and match, but
   cannot browse signals.
-- Coalition-wide administration (organizations, sharing groups) belongs to admins of the operator
-  organization, the one created by `ctx init`.
+- Coalition-wide administration (creating organizations, managing any organization's members) belongs to
+  admins of the operator organization, the one created by `ctx init`; `MANAGE_COALITION` is checked
+  together with that membership. Any admin may create sharing groups, which its organization then owns.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from ctexchange.errors import InvalidInput
+from ctexchange.domain.choices import Choice
 
 
-class Role(StrEnum):
+class Role(Choice):
     """The role of a user (and so of every key of that user)."""
 
     ADMIN = "admin"
@@ -28,15 +29,6 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     AUDITOR = "auditor"
     SERVICE = "service"
-
-    @classmethod
-    def parse(cls, raw: object, field: str = "role") -> Role:
-        """Return the role named by `raw`; raise InvalidInput naming the choices."""
-        if isinstance(raw, str):
-            for role in cls:
-                if role.value == raw.strip().lower():
-                    return role
-        raise InvalidInput.expected(field, f"one of {', '.join(r.value for r in cls)}", raw)
 
 
 class Action(StrEnum):

@@ -14,8 +14,9 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from ctexchange.domain.choices import Choice
 from ctexchange.domain.markings import Marking
-from ctexchange.errors import InvalidInput, InvalidTransition
+from ctexchange.errors import InvalidTransition
 
 JsonValue = Any
 
@@ -27,22 +28,13 @@ class Family(StrEnum):
     ENTITY = "entity"
 
 
-class SignalStatus(StrEnum):
+class SignalStatus(Choice):
     """The life of a signal. Only `active` and `disputed` signals produce matches."""
 
     ACTIVE = "active"
     DISPUTED = "disputed"
     EXPIRED = "expired"
     DELISTED = "delisted"
-
-    @classmethod
-    def parse(cls, raw: object, field: str = "status") -> SignalStatus:
-        """Return the status named by `raw`; raise InvalidInput naming the choices."""
-        if isinstance(raw, str):
-            for status in cls:
-                if status.value == raw.strip().lower():
-                    return status
-        raise InvalidInput.expected(field, f"one of {', '.join(s.value for s in cls)}", raw)
 
 
 STATUS_MOVES: dict[SignalStatus, frozenset[SignalStatus]] = {
@@ -64,7 +56,7 @@ def check_status_move(current: SignalStatus, target: SignalStatus) -> None:
         )
 
 
-class Verdict(StrEnum):
+class Verdict(Choice):
     """What an organization thinks of a signal it can see."""
 
     AGREE = "agree"
@@ -72,13 +64,9 @@ class Verdict(StrEnum):
     FALSE_POSITIVE = "false_positive"
 
     @classmethod
-    def parse(cls, raw: object, field: str = "verdict") -> Verdict:
-        """Return the verdict named by `raw`; raise InvalidInput naming the choices."""
-        if isinstance(raw, str):
-            for verdict in cls:
-                if verdict.value == raw.strip().lower().replace("-", "_").replace(" ", "_"):
-                    return verdict
-        raise InvalidInput.expected(field, f"one of {', '.join(v.value for v in cls)}", raw)
+    def canonical(cls, text: str) -> str:
+        """ "false-positive" and "false positive" are typed as often as the value itself."""
+        return text.strip().lower().replace("-", "_").replace(" ", "_")
 
 
 LABELS = (

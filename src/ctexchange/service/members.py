@@ -8,8 +8,10 @@ listed to anyone but the operator's admins: user names can be personal data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 from ctexchange.domain.members import ApiKey, Organization, OrgKind, Principal, SharingGroup, User
@@ -21,6 +23,8 @@ from ctexchange.service.audit import record
 from ctexchange.service.context import Caller, Clock
 from ctexchange.service.keys import generate_key, hash_secret
 from ctexchange.store.protocol import Store, UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,18 @@ class Bootstrap:
     key: IssuedKey
 
 
+def _by_id_or_name(
+    ref: str, by_id: Callable[[UUID], T | None], by_name: Callable[[str], T | None]
+) -> T | None:
+    try:
+        return by_id(UUID(ref))
+    except ValueError:
+        return by_name(ref.strip())
+
+
 def find_org(uow: UnitOfWork, ref: str) -> Organization:
     """Return the organization named by id or name; NotFound otherwise."""
-    try:
-        found = uow.members.org(UUID(ref))
-    except ValueError:
-        found = uow.members.org_by_name(ref.strip())
+    found = _by_id_or_name(ref, uow.members.org, uow.members.org_by_name)
     if found is None:
         raise NotFound.of("organization", ref, "org")
     return found
@@ -53,10 +63,7 @@ def find_org(uow: UnitOfWork, ref: str) -> Organization:
 
 def find_user(uow: UnitOfWork, ref: str, field: str = "user") -> User:
     """Return the user named by id or name; NotFound otherwise."""
-    try:
-        found = uow.members.user(UUID(ref))
-    except ValueError:
-        found = uow.members.user_by_name(ref.strip())
+    found = _by_id_or_name(ref, uow.members.user, uow.members.user_by_name)
     if found is None:
         raise NotFound.of("user", ref, field)
     return found
@@ -64,10 +71,7 @@ def find_user(uow: UnitOfWork, ref: str, field: str = "user") -> User:
 
 def find_group(uow: UnitOfWork, ref: str) -> SharingGroup:
     """Return the sharing group named by id or name; NotFound otherwise."""
-    try:
-        found = uow.groups.group(UUID(ref))
-    except ValueError:
-        found = uow.groups.group_by_name(ref.strip())
+    found = _by_id_or_name(ref, uow.groups.group, uow.groups.group_by_name)
     if found is None:
         raise NotFound.of("sharing group", ref, "group")
     return found
@@ -107,7 +111,8 @@ class MemberService:
     def create_org(self, caller: Caller, name: str, kind: str = "other") -> Organization:
         """Create a member organization (operator admins only)."""
         require_coalition_admin(caller)
-        org = Organization(uuid4(), clean_name(name, "name"), OrgKind.parse(kind), False, True, self.clock())
+        kind_ = OrgKind.parse(kind, "kind")
+        org = Organization(uuid4(), clean_name(name, "name"), kind_, False, True, self.clock())
         with self.store.transaction() as uow:
             uow.members.add_org(org)
             record(
@@ -129,7 +134,7 @@ class MemberService:
 
     def create_user(self, caller: Caller, org_ref: str | None, name: str, role: str) -> User:
         """Create a user in an organization (the caller's own unless an operator admin names another)."""
-        parsed_role = Role.parse(role)
+        parsed_role = Role.parse(role, "role")
         with self.store.transaction() as uow:
             org = self._target_org(uow, caller, org_ref)
             return self._add_user(uow, caller, org, name, parsed_role)

@@ -218,7 +218,7 @@ class SignalService:
     def set_status(self, caller: Caller, signal_id: UUID | str, status: str, reason: str) -> Signal:
         """Move a signal of the caller's organization to `status`, with a reason."""
         require(caller, Action.CHANGE_STATUS)
-        target = SignalStatus.parse(status)
+        target = SignalStatus.parse(status, "status")
         why = clean_text(reason, "reason", max_chars=2000, multiline=True)
         with self.store.transaction() as uow:
             signal = owned_signal(uow, caller, signal_id)
@@ -237,7 +237,7 @@ class SignalService:
     def give_opinion(self, caller: Caller, signal_id: UUID | str, verdict: str, note: str = "") -> Opinion:
         """Record the caller's organization's opinion of a signal it can see (replacing an earlier one)."""
         require(caller, Action.GIVE_OPINION)
-        parsed = Verdict.parse(verdict)
+        parsed = Verdict.parse(verdict, "verdict")
         text = clean_text(note, "note", max_chars=2000, allow_empty=True, multiline=True)
         with self.store.transaction() as uow:
             signal = visible_signal(uow, caller, signal_id)
