@@ -5,6 +5,7 @@ Adapters build one `Exchange` per process with `open_exchange(settings)` and pas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ctexchange.domain.kinds import KindRegistry
@@ -64,8 +65,21 @@ def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) 
 def open_exchange(settings: Settings, *, migrate: bool = False, clock: Clock = utc_now) -> Exchange:
     """Open the store named by the settings and wire the services; refuse an unmigrated store."""
     store = open_store(settings.store_url)
-    if migrate:
-        store.migrate()
-    else:
-        store.check_migrated()
+    try:
+        if migrate:
+            store.migrate()
+        else:
+            store.check_migrated()
+    except BaseException:
+        store.close()
+        raise
     return build_exchange(settings, store, clock)
+
+
+def migrate_store(settings: Settings) -> Sequence[str]:
+    """Apply the pending schema migrations of the configured store; return their names."""
+    store = open_store(settings.store_url)
+    try:
+        return store.migrate()
+    finally:
+        store.close()

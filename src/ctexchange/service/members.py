@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 from ctexchange.domain.members import ApiKey, Organization, OrgKind, Principal, SharingGroup, User
 from ctexchange.domain.roles import Action, Role
 from ctexchange.domain.text import clean_name
-from ctexchange.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ctexchange.errors import Conflict, Forbidden, InvalidInput, NotFound, StoreUnavailable
 from ctexchange.service.access import require, require_coalition_admin, require_org_admin
 from ctexchange.service.audit import record
 from ctexchange.service.context import Caller, Clock
@@ -300,5 +300,5 @@ class MemberService:
         with self.store.snapshot() as uow:
             operator = next((o for o in uow.members.orgs() if o.is_operator), None)
             if operator is None:
-                raise NotFound("the exchange is not initialised: run 'ctx init'", field="home")
+                raise StoreUnavailable("the exchange is not initialised: run 'ctx init'", field="home")
             return Principal(operator.id, Role.ADMIN, None, name, True, uow.groups.groups_of(operator.id))

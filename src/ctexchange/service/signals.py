@@ -260,4 +260,6 @@ class SignalService:
         require(caller, Action.READ_SIGNALS)
         with self.store.snapshot() as uow:
             signal = visible_signal(uow, caller, signal_id)
-            return uow.signals.opinions(signal.id)
+            opinions = uow.signals.opinions(signal.id)
+        record_reads(self.store, caller, self.clock, "signal.opinions.read", [signal])
+        return opinions

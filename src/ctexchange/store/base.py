@@ -97,12 +97,20 @@ class SqlStore:
             )
 
     def _applied(self) -> set[int]:
-        with self._read() as db:
-            return {int(r["version"]) for r in db.rows("SELECT version FROM schema_migrations")}
+        """Return the applied versions; none when the bookkeeping table does not exist yet (read-only)."""
+        try:
+            with self._read() as db:
+                return {int(r["version"]) for r in db.rows("SELECT version FROM schema_migrations")}
+        except Exception as exc:
+            if self._is_missing_table(exc):
+                return set()
+            raise
+
+    def _is_missing_table(self, exc: Exception) -> bool:
+        raise NotImplementedError
 
     def pending_migrations(self) -> Sequence[str]:
-        """Return the names of bundled migrations not yet applied."""
-        self._ensure_table()
+        """Return the names of bundled migrations not yet applied (reads only)."""
         applied = self._applied()
         return [f"{m.version:04d}_{m.name}" for m in bundled_migrations() if m.version not in applied]
 

@@ -74,6 +74,9 @@ class PostgresStore(SqlStore):
         with self._transaction(read_only=True) as db:
             yield db
 
+    def _is_missing_table(self, exc: Exception) -> bool:
+        return isinstance(exc, psycopg.errors.UndefinedTable)
+
     def close(self) -> None:
         """Close the pool."""
         self._pool.close()

@@ -87,6 +87,9 @@ class SqliteStore(SqlStore):
         with self._transaction("BEGIN") as db:
             yield db
 
+    def _is_missing_table(self, exc: Exception) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
+
     def close(self) -> None:
         """Close every connection this store opened."""
         with self._all_lock:
