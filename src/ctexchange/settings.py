@@ -21,6 +21,8 @@ from ctexchange.errors import InvalidInput
 
 CONFIG_FILE = "ctx.toml"
 ENV_PREFIX = "CTX_"
+MIN_KEY_COST = 1  # tests only; production keeps the default
+MAX_KEY_COST = 20  # 2**20 * 8 * 128 bytes = 1 GiB per check: beyond that is a mistake
 
 
 def _parse_int(raw: object, field: str) -> int:
@@ -32,6 +34,13 @@ def _parse_int(raw: object, field: str) -> int:
         raise InvalidInput.expected(field, "an integer", raw) from None
     if value < 0:
         raise InvalidInput.expected(field, "a non-negative integer", raw)
+    return value
+
+
+def _parse_cost(raw: object, field: str) -> int:
+    value = _parse_int(raw, field)
+    if not MIN_KEY_COST <= value <= MAX_KEY_COST:
+        raise InvalidInput.expected(field, f"an integer from {MIN_KEY_COST} to {MAX_KEY_COST}", raw)
     return value
 
 
@@ -73,7 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body_bytes", 1_048_576, _parse_int, "Largest accepted HTTP request body, in bytes."),
     Setting("page_size_default", 50, _parse_int, "Items per page when a list request names no limit."),
     Setting("page_size_max", 500, _parse_int, "Largest page a list request may ask for."),
-    Setting("key_hash_cost", 14, _parse_int, "log2 of the scrypt cost for new API key hashes (N)."),
+    Setting("key_hash_cost", 14, _parse_cost, "log2 of the scrypt cost for new API key hashes (N)."),
     Setting(
         "log_level", "info", _parse_level, "Least severe log level written: debug, info, warning, error."
     ),

@@ -203,3 +203,30 @@ def test_human_output_of_user_add_key_revoke_and_group_create(ready: Cli) -> Non
     group = ready("group", "create", "g")
     [created] = ready.json("group", "list")
     assert group.stdout.strip() == f"created sharing group 'g': {created['id']}; members: coalition"
+
+
+def test_deactivating_a_user_or_org_stops_its_keys(ready: Cli) -> None:
+    """user/org deactivate stop the keys at once; activate restores them; the operator org is protected."""
+    from ctexchange.service.exchange import open_exchange
+    from ctexchange.settings import load_settings
+
+    ready("org", "add", "platform")
+    ready("user", "add", "pipeline", "--org", "platform", "--role", "service")
+    key = ready.json("key", "create", "--user", "pipeline")["key"]
+    exchange = open_exchange(load_settings({"home": str(ready.home)}, {"CTX_KEY_HASH_COST": "4"}))
+    try:
+        assert ready.json("user", "deactivate", "pipeline")["is_active"] is False
+        with pytest.raises(Unauthenticated):
+            exchange.auth.authenticate(key, "t")
+        assert ready.json("user", "activate", "pipeline")["is_active"] is True
+        assert exchange.auth.authenticate(key, "t").principal.name == "pipeline"
+        assert "deactivated" in ready("org", "deactivate", "platform").stdout
+        with pytest.raises(Unauthenticated):
+            exchange.auth.authenticate(key, "t")
+        ready("org", "activate", "platform")
+        assert exchange.auth.authenticate(key, "t")
+    finally:
+        exchange.close()
+    refused = ready("org", "deactivate", "coalition")
+    assert refused.exit_code == 4
+    assert "operator organization cannot be deactivated" in refused.stderr

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from ctexchange.domain.roles import Role
@@ -214,8 +214,8 @@ def _wait_for_health(server: subprocess.Popen[str], url: str, timeout_s: float) 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and server.poll() is None:
         try:
-            response = httpx.get(url, timeout=1.0)
-        except httpx.TransportError:
+            response = httpx2.get(url, timeout=1.0)
+        except httpx2.TransportError:
             time.sleep(0.1)
             continue
         if response.status_code == 200:

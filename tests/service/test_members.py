@@ -141,3 +141,18 @@ def test_deactivated_org_keys_stop_working(exchange: Exchange, operator: Caller)
         db.run("UPDATE organizations SET is_active = :f WHERE name = 'platform'", {"f": False})
     with pytest.raises(Unauthenticated):
         exchange.auth.authenticate(issued.text, "t")
+
+
+def test_user_deactivation_rules(exchange: Exchange, operator: Caller, platform_admin: Caller) -> None:
+    """A member admin deactivates its own users, not another organization's, and never itself."""
+    exchange.members.create_user(platform_admin, None, "moderator", "reviewer")
+    assert not exchange.members.set_user_active(platform_admin, "moderator", False).is_active
+    with pytest.raises(NotFound):
+        exchange.members.set_user_active(platform_admin, "admin", False)
+    with pytest.raises(Conflict, match="yourself"):
+        exchange.members.set_user_active(platform_admin, "platform-admin", False)
+    with pytest.raises(Forbidden):
+        exchange.members.set_org_active(platform_admin, "coalition", False)
+    with exchange.store.snapshot() as uow:
+        actions = [e.entry.action for e in uow.audit.walk()]
+    assert actions[-1] == "user.deactivate"

@@ -64,6 +64,12 @@ def test_user_and_key_round_trip(store: SqlStore) -> None:
         assert got.revoked_at == f.T0 + timedelta(hours=2)
         assert [x.key_id for x in uow.members.keys(org.id)] == [k.key_id]
         assert uow.members.key("ffffffffffff") is None
+    with store.transaction() as uow:
+        uow.members.set_user_active(alice.id, False)
+        uow.members.set_org_active(org.id, False)
+    with store.snapshot() as uow:
+        assert not uow.members.user(alice.id).is_active  # type: ignore[union-attr]
+        assert not uow.members.org(org.id).is_active  # type: ignore[union-attr]
 
 
 def test_groups_and_membership(store: SqlStore) -> None:

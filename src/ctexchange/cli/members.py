@@ -117,6 +117,36 @@ def org_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     output.print_table(["id", "name", "kind", "operator", "active", "created"], rows)
 
 
+def _set_org_active(ctx: typer.Context, org: str, is_active: bool, as_json: bool) -> None:
+    with operator_session(ctx) as (exchange, caller):
+        changed = exchange.members.set_org_active(caller, org, is_active)
+    if as_json:
+        output.emit_json(org_doc(changed))
+    else:
+        state = "active" if is_active else "deactivated: the keys of its users stop working"
+        output.say(f"organization '{changed.name}' is {state}")
+
+
+@org_app.command("deactivate")
+def org_deactivate(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Argument(help="Organization (name or id).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Deactivate a member organization: every key of its users stops working at once."""
+    _set_org_active(ctx, org, False, as_json)
+
+
+@org_app.command("activate")
+def org_activate(
+    ctx: typer.Context,
+    org: Annotated[str, typer.Argument(help="Organization (name or id).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Reactivate a member organization."""
+    _set_org_active(ctx, org, True, as_json)
+
+
 @user_app.command("add")
 def user_add(
     ctx: typer.Context,
@@ -152,6 +182,36 @@ def user_list(
         for u in users
     )
     output.print_table(["id", "name", "organization", "role", "active", "created"], rows)
+
+
+def _set_user_active(ctx: typer.Context, user: str, is_active: bool, as_json: bool) -> None:
+    with operator_session(ctx) as (exchange, caller):
+        changed = exchange.members.set_user_active(caller, user, is_active)
+    if as_json:
+        output.emit_json(user_doc(changed))
+    else:
+        state = "active" if is_active else "deactivated: its keys stop working"
+        output.say(f"user '{changed.name}' is {state}")
+
+
+@user_app.command("deactivate")
+def user_deactivate(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="User (name or id).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Deactivate a user: every key of the user stops working at once."""
+    _set_user_active(ctx, user, False, as_json)
+
+
+@user_app.command("activate")
+def user_activate(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="User (name or id).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Reactivate a user."""
+    _set_user_active(ctx, user, True, as_json)
 
 
 @key_app.command("create")

@@ -15,7 +15,7 @@ from ctexchange.domain.audit import AuditEntry, AuditEvent, ChainReport, verify_
 from ctexchange.domain.queries import AuditQuery
 from ctexchange.domain.roles import Action
 from ctexchange.domain.signals import Signal
-from ctexchange.errors import Forbidden
+from ctexchange.errors import Forbidden, InvalidInput
 from ctexchange.service.access import require
 from ctexchange.service.context import Caller, Clock
 from ctexchange.store.protocol import Store, UnitOfWork
@@ -67,6 +67,8 @@ class AuditService:
     def events(self, caller: Caller, query: AuditQuery) -> list[AuditEvent]:
         """Return events for an auditor: all of them for the operator's auditors, else their org's."""
         require(caller, Action.READ_AUDIT)
+        if query.limit < 1 or query.after_seq < 0:
+            raise InvalidInput.expected("limit", "at least 1, with after_seq at least 0", query.limit)
         scope = None if caller.principal.is_operator_org else caller.principal.org_id
         with self.store.snapshot() as uow:
             return uow.audit.events(

@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from datetime import timedelta
 
-from ctexchange.domain.members import ApiKey, Principal
+from ctexchange.domain.members import ApiKey
 from ctexchange.errors import Unauthenticated
 from ctexchange.service.context import Caller, Clock
 from ctexchange.service.keys import split_key, verify_secret
@@ -70,13 +70,3 @@ class Authenticator:
         if key.last_used_at is None or now - key.last_used_at >= TOUCH_INTERVAL:
             with self.store.transaction() as uow:
                 uow.members.touch_key(key.key_id, now)
-
-
-def describe(principal: Principal) -> dict[str, str]:
-    """Return who a principal is, for `GET /v1/whoami` and `ctx` output."""
-    return {
-        "org_id": str(principal.org_id),
-        "user_id": "" if principal.user_id is None else str(principal.user_id),
-        "name": principal.name,
-        "role": principal.role.value,
-    }

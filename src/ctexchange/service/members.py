@@ -152,6 +152,32 @@ class MemberService:
         record(uow, caller, self.clock, "user.create", ("user", user.id, org.id), {"role": role.value})
         return user
 
+    def set_org_active(self, caller: Caller, org_ref: str, is_active: bool) -> Organization:
+        """Deactivate (or reactivate) a member organization: every key of its users stops (or resumes)."""
+        require_coalition_admin(caller)
+        with self.store.transaction() as uow:
+            org = find_org(uow, org_ref)
+            if org.is_operator and not is_active:
+                raise Conflict("the operator organization cannot be deactivated")
+            uow.members.set_org_active(org.id, is_active)
+            action = "org.activate" if is_active else "org.deactivate"
+            record(uow, caller, self.clock, action, ("organization", org.id, org.id))
+            return find_org(uow, str(org.id))
+
+    def set_user_active(self, caller: Caller, user_ref: str, is_active: bool) -> User:
+        """Deactivate (or reactivate) a user of an organization the caller administers."""
+        with self.store.transaction() as uow:
+            user = find_user(uow, user_ref)
+            if user.org_id != caller.principal.org_id and not self._is_operator_admin(caller):
+                raise NotFound.of("user", user_ref, "user")
+            require_org_admin(caller, user.org_id)
+            if user.id == caller.principal.user_id and not is_active:
+                raise Conflict("you cannot deactivate yourself: ask another admin")
+            uow.members.set_user_active(user.id, is_active)
+            action = "user.activate" if is_active else "user.deactivate"
+            record(uow, caller, self.clock, action, ("user", user.id, user.org_id))
+            return find_user(uow, str(user.id))
+
     def users(self, caller: Caller, org_ref: str | None = None) -> list[User]:
         """Return the users of the caller's organization, or of any (or all) for operator admins."""
         require(caller, Action.READ_MEMBERS)
@@ -177,6 +203,8 @@ class MemberService:
             require_org_admin(caller, user.org_id)
             if not user.is_active:
                 raise InvalidInput(f"user '{user.name}' is deactivated", field="user")
+            if expires_at is not None and expires_at.tzinfo is None:
+                raise InvalidInput.expected("expires_at", "a time with a time zone", expires_at.isoformat())
             if expires_at is not None and expires_at <= self.clock():
                 raise InvalidInput.expected("expires_at", "a time in the future", expires_at.isoformat())
             return self._issue_key(uow, caller, user, name, expires_at)

@@ -87,13 +87,21 @@ class SignalService:
         self.page_max = page_max
 
     def add(self, caller: Caller, collection_ref: str, item: NewSignal, source: str = "api") -> Signal:
-        """Add one signal to a collection of the caller's organization."""
-        return self.add_many(caller, collection_ref, [item], source)[0]
+        """Add one signal to a collection of the caller's organization (errors name plain fields)."""
+        return self._add(caller, collection_ref, [item], source, is_batch=False)[0]
 
     def add_many(
         self, caller: Caller, collection_ref: str, items: Sequence[NewSignal], source: str = "api"
     ) -> list[Signal]:
-        """Add signals to one collection in one transaction: every one of them, or none."""
+        """Add signals to one collection in one transaction: every one of them, or none.
+
+        Errors name the item at fault as `signals[i].field`.
+        """
+        return self._add(caller, collection_ref, items, source, is_batch=True)
+
+    def _add(
+        self, caller: Caller, collection_ref: str, items: Sequence[NewSignal], source: str, is_batch: bool
+    ) -> list[Signal]:
         require(caller, Action.WRITE_SIGNALS)
         if len(items) > MAX_BATCH:
             raise PayloadTooLarge(
@@ -101,7 +109,10 @@ class SignalService:
             )
         with self.store.transaction() as uow:
             collection = owned_collection(uow, caller, collection_ref)
-            added = [self._build(uow, caller, collection, item, source, i) for i, item in enumerate(items)]
+            added = [
+                self._build(uow, caller, collection, item, source, f"signals[{i}]." if is_batch else "")
+                for i, item in enumerate(items)
+            ]
             for signal in added:
                 uow.signals.add(signal)
                 record(
@@ -125,9 +136,8 @@ class SignalService:
         collection: Collection,
         item: NewSignal,
         source: str,
-        index: int,
+        prefix: str,
     ) -> Signal:
-        prefix = "" if index == 0 else f"signals[{index}]."
         kind = self.kinds.get(item.kind, prefix + "kind")
         checked = kind.validate(item.value, prefix + "value")
         if len(checked.key) > 512:
@@ -202,8 +212,12 @@ class SignalService:
             return uow.signals.count(query, audience(caller))
 
     def export(self, caller: Caller, query: SignalQuery) -> Iterator[Signal]:
-        """Yield every exportable signal matching `query`, recording each page in the audit log."""
+        """Return an iterator over every exportable signal matching `query`; the role is checked now."""
         require(caller, Action.EXPORT_SIGNALS)
+        return self._export_pages(caller, query)
+
+    def _export_pages(self, caller: Caller, query: SignalQuery) -> Iterator[Signal]:
+        """Yield the exportable signals page by page, recording each page in the audit log."""
         page = PageRequest(self.page_max)
         while True:
             with self.store.snapshot() as uow:

@@ -123,6 +123,16 @@ class SqlMembers:
             )
         return [_user(r) for r in rows]
 
+    def set_org_active(self, org_id: UUID, is_active: bool) -> None:
+        """Activate or deactivate an organization (its users' keys stop or resume working)."""
+        self.db.run(
+            "UPDATE organizations SET is_active = :a WHERE id = :id", {"a": is_active, "id": str(org_id)}
+        )
+
+    def set_user_active(self, user_id: UUID, is_active: bool) -> None:
+        """Activate or deactivate a user (its keys stop or resume working)."""
+        self.db.run("UPDATE users SET is_active = :a WHERE id = :id", {"a": is_active, "id": str(user_id)})
+
     def add_key(self, key: ApiKey) -> None:
         """Insert an API key (its secret already hashed)."""
         self.db.run(

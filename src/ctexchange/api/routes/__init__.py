@@ -1,0 +1,15 @@
+"""The /v1 routes, one module per area; `ROUTERS` lists them in the order `create_app` includes them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ctexchange.api.routes import audit, collections, health, members, signals
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    members.router,
+    collections.router,
+    signals.router,
+    audit.router,
+)
