@@ -33,8 +33,8 @@ install: $(RUNTIME_STAMP) ## Install ctexchange into .venv
 install-test: $(TEST_STAMP) ## Install ctexchange and the test tools into .venv
 
 lint: install-test ## ruff (lint and format) and the import-layer contracts
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench/*.py)
+	$(BIN)/ruff format --check src tests $(wildcard bench/*.py)
 	$(BIN)/lint-imports
 
 typecheck: install-test ## mypy --strict on src/
