@@ -169,8 +169,16 @@ def serve(ctx: typer.Context, host: HostFlag = None, port: PortFlag = None) -> N
     output.say(f"serving the exchange at {base}")
     output.say(f"API docs: {base}{app.docs_url or app.openapi_url}")
     output.say(f"admin key file: {done.key_path}")
+    # uvicorn's own access log prints raw paths and query strings (search text, names being screened):
+    # the API's structured `request.done` line, which logs route templates only, replaces it.
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=settings.log_level, workers=1, reload=False
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        workers=1,
+        reload=False,
     )
 
 
