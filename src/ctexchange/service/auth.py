@@ -4,7 +4,8 @@ The scrypt check costs tens of milliseconds by design, too slow to pay on every 
 pipeline. A key that verified once is remembered (by the SHA-256 of the whole key text, never the text
 itself) for the life of the process; revocation, expiry and deactivation are still read from the store on
 every request, so they take effect at once. `last_used_at` is written at most once a minute per key.
-Every failure raises the same Unauthenticated error.
+Every failure raises the same Unauthenticated error; the reason goes to the operators' log (`auth.refused`
+with the public key id, never the secret).
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ import threading
 from collections import OrderedDict
 from datetime import timedelta
 
+import structlog
+
 from ctexchange.domain.members import ApiKey
 from ctexchange.errors import Unauthenticated
 from ctexchange.service.context import Caller, Clock
 from ctexchange.service.keys import split_key, verify_secret
 from ctexchange.service.members import MemberService
 from ctexchange.store.protocol import Store
+
+log = structlog.get_logger("ctexchange.auth")
 
 VERIFIED_CACHE_SIZE = 10_000
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -39,17 +44,25 @@ class Authenticator:
         """Return the caller a key acts as; raise Unauthenticated for anything unusable."""
         parts = split_key(key_text or "")
         if parts is None:
-            raise Unauthenticated()
+            raise self._refused(request_id, None, "malformed")
         key_id, secret = parts
         with self.store.snapshot() as uow:
             key = uow.members.key(key_id)
             principal = None if key is None else self.members.principal_for_key(uow, key)
-        if key is None or principal is None or not key.is_usable(self.clock()):
-            raise Unauthenticated()
+        if key is None:
+            raise self._refused(request_id, key_id, "unknown key")
+        if principal is None or not key.is_usable(self.clock()):
+            raise self._refused(request_id, key_id, "revoked, expired or deactivated")
         if not self._is_verified(key, key_text or "", secret):
-            raise Unauthenticated()
+            raise self._refused(request_id, key_id, "wrong secret")
         self._touch(key)
         return Caller(principal, request_id)
+
+    @staticmethod
+    def _refused(request_id: str, key_id: str | None, reason: str) -> Unauthenticated:
+        """Log why a key was refused (the caller only learns that it was); return the error to raise."""
+        log.warning("auth.refused", request_id=request_id, key_id=key_id, reason=reason)
+        return Unauthenticated()
 
     def _is_verified(self, key: ApiKey, key_text: str, secret: str) -> bool:
         fingerprint = hashlib.sha256(key_text.strip().encode("ascii")).hexdigest()

@@ -40,20 +40,32 @@ POSTGRES = Dialect(
 )
 
 
+def _probe(url: str) -> None:
+    """Connect once, so an unreachable server is one clear error instead of a pool's retries.
+
+    libpq's first line says what failed (refused, timed out, authentication) and never holds a password.
+    """
+    try:
+        with psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)):
+            pass
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreUnavailable(f"cannot connect to PostgreSQL: {reason}", field="database_url") from None
+
+
 class PostgresStore(SqlStore):
     """A Store in a PostgreSQL database."""
 
     backend = "postgresql"
 
     def __init__(self, url: str, *, max_connections: int = 10) -> None:
+        _probe(url)
         kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
         self._pool: ConnectionPool[Any] = ConnectionPool(
             url, min_size=1, max_size=max_connections, kwargs=kwargs, open=False, timeout=CONNECT_TIMEOUT_S
         )
         try:
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
-        except psycopg.Error as exc:
-            raise StoreUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__}") from None
         except Exception as exc:  # psycopg_pool.PoolTimeout and friends
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__}") from None
 
