@@ -156,3 +156,20 @@ def test_user_deactivation_rules(exchange: Exchange, operator: Caller, platform_
     with exchange.store.snapshot() as uow:
         actions = [e.entry.action for e in uow.audit.walk()]
     assert actions[-1] == "user.deactivate"
+
+
+def test_refusals_are_logged_with_a_reason_but_no_secret(exchange: Exchange, operator: Caller) -> None:
+    """Each refused key leaves an `auth.refused` log line with the key id and reason, never the secret."""
+    from structlog.testing import capture_logs
+
+    _, issued = _key_for(exchange, operator, "coalition", "ana", "analyst")
+    wrong = issued.text[:-1] + ("0" if issued.text[-1] != "0" else "1")
+    with capture_logs() as logs:
+        for bad in (wrong, "garbage"):
+            with pytest.raises(Unauthenticated):
+                exchange.auth.authenticate(bad, "req-1")
+    assert [(e["event"], e["reason"], e["key_id"]) for e in logs] == [
+        ("auth.refused", "wrong secret", issued.key.key_id),
+        ("auth.refused", "malformed", None),
+    ]
+    assert issued.text.rsplit("_", 1)[1] not in str(logs)
