@@ -8,6 +8,7 @@ and hashes never.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -82,6 +83,10 @@ def group_doc(group: SharingGroup) -> dict[str, Any]:
     }
 
 
+Activate = Callable[[Exchange, Caller, str, bool], Organization | User]
+Render = Callable[[Any], dict[str, Any]]
+
+
 def org_names(exchange: Exchange, caller: Caller) -> dict[UUID, str]:
     """Return the name of every organization by id, for tables."""
     return {org.id: org.name for org in exchange.members.orgs(caller)}
@@ -115,36 +120,6 @@ def org_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         [o.id, o.name, o.kind.value, _yes(o.is_operator), _yes(o.is_active), when(o.created_at)] for o in orgs
     )
     output.print_table(["id", "name", "kind", "operator", "active", "created"], rows)
-
-
-def _set_org_active(ctx: typer.Context, org: str, is_active: bool, as_json: bool) -> None:
-    with operator_session(ctx) as (exchange, caller):
-        changed = exchange.members.set_org_active(caller, org, is_active)
-    if as_json:
-        output.emit_json(org_doc(changed))
-    else:
-        state = "active" if is_active else "deactivated: the keys of its users stop working"
-        output.say(f"organization '{changed.name}' is {state}")
-
-
-@org_app.command("deactivate")
-def org_deactivate(
-    ctx: typer.Context,
-    org: Annotated[str, typer.Argument(help="Organization (name or id).")],
-    as_json: JsonFlag = False,
-) -> None:
-    """Deactivate a member organization: every key of its users stops working at once."""
-    _set_org_active(ctx, org, False, as_json)
-
-
-@org_app.command("activate")
-def org_activate(
-    ctx: typer.Context,
-    org: Annotated[str, typer.Argument(help="Organization (name or id).")],
-    as_json: JsonFlag = False,
-) -> None:
-    """Reactivate a member organization."""
-    _set_org_active(ctx, org, True, as_json)
 
 
 @user_app.command("add")
@@ -184,34 +159,49 @@ def user_list(
     output.print_table(["id", "name", "organization", "role", "active", "created"], rows)
 
 
-def _set_user_active(ctx: typer.Context, user: str, is_active: bool, as_json: bool) -> None:
-    with operator_session(ctx) as (exchange, caller):
-        changed = exchange.members.set_user_active(caller, user, is_active)
-    if as_json:
-        output.emit_json(user_doc(changed))
-    else:
-        state = "active" if is_active else "deactivated: its keys stop working"
-        output.say(f"user '{changed.name}' is {state}")
+def _activation(app: typer.Typer, noun: str, change: Activate, render: Render, stops: str) -> None:
+    """Register `deactivate` and `activate` on `app` for one kind of member (organization or user)."""
+
+    def run(ctx: typer.Context, ref: str, is_active: bool, as_json: bool) -> None:
+        with operator_session(ctx) as (exchange, caller):
+            changed = change(exchange, caller, ref, is_active)
+        if as_json:
+            output.emit_json(render(changed))
+        else:
+            output.say(f"{noun} '{changed.name}' is {'active' if is_active else 'deactivated: ' + stops}")
+
+    # A default-value Argument, not Annotated: the annotations of these local functions are strings
+    # (PEP 563) that Typer resolves in the module's namespace, where a local alias would not exist.
+    ref_help = f"The {noun} (name or id)."
+    article = "an" if noun[0] in "aeiou" else "a"
+
+    @app.command("deactivate", help=f"Deactivate {article} {noun}: {stops}, at once.")
+    def deactivate(
+        ctx: typer.Context, ref: str = typer.Argument(metavar="REF", help=ref_help), as_json: JsonFlag = False
+    ) -> None:
+        run(ctx, ref, False, as_json)
+
+    @app.command("activate", help=f"Reactivate {article} {noun}.")
+    def activate(
+        ctx: typer.Context, ref: str = typer.Argument(metavar="REF", help=ref_help), as_json: JsonFlag = False
+    ) -> None:
+        run(ctx, ref, True, as_json)
 
 
-@user_app.command("deactivate")
-def user_deactivate(
-    ctx: typer.Context,
-    user: Annotated[str, typer.Argument(help="User (name or id).")],
-    as_json: JsonFlag = False,
-) -> None:
-    """Deactivate a user: every key of the user stops working at once."""
-    _set_user_active(ctx, user, False, as_json)
-
-
-@user_app.command("activate")
-def user_activate(
-    ctx: typer.Context,
-    user: Annotated[str, typer.Argument(help="User (name or id).")],
-    as_json: JsonFlag = False,
-) -> None:
-    """Reactivate a user."""
-    _set_user_active(ctx, user, True, as_json)
+_activation(
+    org_app,
+    "organization",
+    lambda ex, c, ref, on: ex.members.set_org_active(c, ref, on),
+    org_doc,
+    "every key of its users stops working",
+)
+_activation(
+    user_app,
+    "user",
+    lambda ex, c, ref, on: ex.members.set_user_active(c, ref, on),
+    user_doc,
+    "every key of the user stops working",
+)
 
 
 @key_app.command("create")
