@@ -1,5 +1,6 @@
 """The access matrix: role x marking x same/other organization x sharing-group membership x named RED
-recipient, for every read path of the service (get, list, count, search, export, opinions).
+recipient, for every read path of the service (get, list, count, search, export, opinions, and
+collections by list, id and ORG/NAME).
 
 The expectation is written here from DESIGN.md's table, independently of `ctexchange.domain.access`.
 Signals are written straight to the store so that every cell exists, including ones the service would
@@ -18,7 +19,7 @@ from ctexchange.domain.markings import Marking
 from ctexchange.domain.members import Principal
 from ctexchange.domain.queries import AuditQuery, PageRequest, SignalQuery
 from ctexchange.domain.roles import Role
-from ctexchange.domain.signals import Signal
+from ctexchange.domain.signals import Collection, Signal
 from ctexchange.errors import Forbidden, NotFound
 from ctexchange.service.context import Caller
 from ctexchange.service.exchange import Exchange
@@ -54,12 +55,19 @@ class World:
     group_members: set[UUID]
     callers: list[Caller]
     signals: list[Signal]
+    collections: list[Collection]
 
     def cell(self, caller: Caller, signal: Signal) -> tuple[Marking, bool, bool, bool]:
         """The matrix coordinates of a (caller, signal) pair."""
         p = caller.principal
         in_group = signal.sharing_group_id is not None and p.org_id in self.group_members
         return signal.marking, p.org_id == signal.org_id, in_group, p.user_id in signal.recipient_ids
+
+    def collection_cell(self, caller: Caller, coll: Collection) -> tuple[Marking, bool, bool, bool]:
+        """The matrix coordinates of a (caller, collection) pair: collections have no recipients."""
+        p = caller.principal
+        in_group = coll.sharing_group_id is not None and p.org_id in self.group_members
+        return coll.default_marking, p.org_id == coll.org_id, in_group, False
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +89,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     }
     grouped = f.collection(owner.id, "grouped", Marking.GREEN, g.id)
     ungrouped = f.collection(owner.id, "ungrouped", Marking.GREEN)
+    banks = [
+        f.collection(owner.id, f"bank-{m.value}-{'g' if grp else 'n'}", m, grp)
+        for m, grp in itertools.product(Marking, (g.id, None))
+    ]
     recipient_sets = [frozenset()] + [frozenset({u.id}) for u in users.values()]
     combos = itertools.product(list(Marking), (grouped, ungrouped), recipient_sets)
     signals = [f.signal(c, n, marking=m, recipients=r) for n, (m, c, r) in enumerate(combos, start=1)]
@@ -90,15 +102,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         for u in users.values():
             uow.members.add_user(u)
         uow.groups.add_group(g)
-        uow.collections.add(grouped)
-        uow.collections.add(ungrouped)
+        for c in [grouped, ungrouped, *banks]:
+            uow.collections.add(c)
         for s in signals:
             uow.signals.add(s)
     callers = []
     for (org_id, role), u in users.items():
         groups = frozenset({g.id}) if org_id in g.member_org_ids else frozenset()
         callers.append(Caller(Principal(org_id, role, u.id, u.name, False, groups), f"req-{u.name}"))
-    return World(exchange, owner.id, g.id, set(g.member_org_ids), callers, signals)
+    return World(
+        exchange, owner.id, g.id, set(g.member_org_ids), callers, signals, [grouped, ungrouped, *banks]
+    )
 
 
 def _callers(role: Role) -> list[str]:
@@ -193,6 +207,23 @@ def test_opinions(world: World, name: str) -> None:
         else:
             with pytest.raises(NotFound):
                 world.exchange.signals.opinions(caller, signal.id)
+
+
+@pytest.mark.parametrize("name", ALL_CALLERS)
+def test_collections(world: World, name: str) -> None:
+    """Collections are listed and read (by id and by ORG/NAME) exactly when their marking allows."""
+    caller = _caller(world, name)
+    service = world.exchange.collections
+    expected = {c.id for c in world.collections if expected_visible(*world.collection_cell(caller, c))}
+    assert {c.id for c in service.list(caller)} == expected
+    for coll in world.collections:
+        for ref in (str(coll.id), f"owner/{coll.name}"):
+            if coll.id in expected:
+                assert service.get(caller, ref) == coll
+            else:
+                with pytest.raises(NotFound) as info:
+                    service.get(caller, ref)
+                assert info.value.message == f"collection {ref} not found"
 
 
 def test_sensitive_reads_are_audited(world: World) -> None:
