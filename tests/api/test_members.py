@@ -253,3 +253,30 @@ def test_deactivation_stops_keys_and_is_for_admins(
         == "conflict"
     )
     assert client.post("/v1/orgs/platform/suspend", headers=admin.headers).status_code == 422
+
+
+def test_removing_a_member_ends_its_amber_access(
+    client: TestClient, admin: Member, make_member: MakeMember
+) -> None:
+    """After DELETE /v1/groups/{g}/members/{org}, that org's next request no longer sees the AMBER signal."""
+    owner = make_member("agency-a", "a-admin", "admin")
+    member = make_member("agency-b", "b-analyst", "analyst")
+    client.post("/v1/groups", json={"name": "g", "members": ["agency-b"]}, headers=owner.headers)
+    client.post(
+        "/v1/collections", json={"name": "bank", "marking": "AMBER", "group": "g"}, headers=owner.headers
+    )
+    signal = client.post(
+        "/v1/signals",
+        json={"collection": "bank", "kind": "md5", "value": "0" * 32},
+        headers=owner.headers,
+    ).json()
+    assert client.get(f"/v1/signals/{signal['id']}", headers=member.headers).status_code == 200
+    removed = client.delete("/v1/groups/g/members/agency-b", headers=owner.headers)
+    assert removed.status_code == 200
+    assert str(member.org_id) not in removed.json()["members"]
+    assert client.get(f"/v1/signals/{signal['id']}", headers=member.headers).status_code == 404
+    assert client.get("/v1/signals/count", headers=member.headers).json() == {"count": 0}
+    again = client.delete("/v1/groups/g/members/agency-b", headers=owner.headers)
+    assert again.status_code == 404
+    owner_leaves = client.delete("/v1/groups/g/members/agency-a", headers=owner.headers)
+    assert owner_leaves.json()["error"]["code"] == "conflict"

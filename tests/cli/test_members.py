@@ -176,6 +176,9 @@ def test_group_create_add_member_and_list(ready: Cli) -> None:
     assert set(listed["member_org_ids"]) == {operator["id"], platform["id"], agency["id"]}
     table = ready("group", "list")
     assert group["id"] in table.stdout
+    shrunk = ready.json("group", "remove-member", "eu-amber", "Agency")
+    assert set(shrunk["member_org_ids"]) == {operator["id"], platform["id"]}
+    assert ready("group", "remove-member", "eu-amber", "Agency").exit_code == 3
 
 
 def test_group_errors(ready: Cli) -> None:

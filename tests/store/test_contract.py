@@ -90,6 +90,11 @@ def test_groups_and_membership(store: SqlStore) -> None:
         assert uow.groups.groups_of(uuid4()) == frozenset()
     with pytest.raises(Conflict), store.transaction() as uow:
         uow.groups.add_member(g.id, c.id, f.T0)
+    with store.transaction() as uow:
+        assert uow.groups.remove_member(g.id, c.id)
+        assert not uow.groups.remove_member(g.id, c.id)
+    with store.snapshot() as uow:
+        assert uow.groups.groups_of(c.id) == frozenset()
 
 
 def test_failed_transaction_leaves_nothing(store: SqlStore) -> None:

@@ -293,6 +293,20 @@ def group_add_member(
     _show_group(updated, names, as_json, "updated")
 
 
+@group_app.command("remove-member")
+def group_remove_member(
+    ctx: typer.Context,
+    group: Annotated[str, typer.Argument(help="Sharing group (name or id).")],
+    org: Annotated[str, typer.Argument(help="Organization to remove (name or id).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove an organization from a sharing group: it stops seeing the group's AMBER signals."""
+    with operator_session(ctx) as (exchange, caller):
+        updated = exchange.members.remove_group_member(caller, group, org)
+        names = org_names(exchange, caller)
+    _show_group(updated, names, as_json, "updated")
+
+
 @group_app.command("list")
 def group_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List sharing groups and their members."""

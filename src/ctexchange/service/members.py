@@ -275,21 +275,30 @@ class MemberService:
 
     def add_group_member(self, caller: Caller, group_ref: str, org_ref: str) -> SharingGroup:
         """Add an organization to a group the caller's organization owns (or any, for operator admins)."""
+        return self._change_membership(caller, group_ref, org_ref, is_added=True)
+
+    def remove_group_member(self, caller: Caller, group_ref: str, org_ref: str) -> SharingGroup:
+        """Remove an organization from a group; its access through the group ends at its next request."""
+        return self._change_membership(caller, group_ref, org_ref, is_added=False)
+
+    def _change_membership(
+        self, caller: Caller, group_ref: str, org_ref: str, is_added: bool
+    ) -> SharingGroup:
         require(caller, Action.MANAGE_MEMBERS)
         with self.store.transaction() as uow:
             group = self._visible_group(uow, caller, group_ref)
             if group.owner_org_id != caller.principal.org_id and not self._is_operator_admin(caller):
-                raise Forbidden("only the organization that owns a sharing group adds members to it")
+                raise Forbidden("only the organization that owns a sharing group changes its members")
             org = find_org(uow, org_ref)
-            uow.groups.add_member(group.id, org.id, self.clock())
-            record(
-                uow,
-                caller,
-                self.clock,
-                "group.add_member",
-                ("sharing_group", group.id, group.owner_org_id),
-                {"org_id": str(org.id)},
-            )
+            if is_added:
+                uow.groups.add_member(group.id, org.id, self.clock())
+            elif org.id == group.owner_org_id:
+                raise Conflict("the organization that owns a sharing group cannot leave it")
+            elif not uow.groups.remove_member(group.id, org.id):
+                raise NotFound(f"organization {org_ref} is not a member of this group", field="org")
+            action = "group.add_member" if is_added else "group.remove_member"
+            target = ("sharing_group", group.id, group.owner_org_id)
+            record(uow, caller, self.clock, action, target, {"org_id": str(org.id)})
             return find_group(uow, str(group.id))
 
     def _visible_group(self, uow: UnitOfWork, caller: Caller, ref: str) -> SharingGroup:

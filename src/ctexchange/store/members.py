@@ -232,6 +232,17 @@ class SqlGroups:
             conflict="the organization is a member of this group already",
         )
 
+    def remove_member(self, group_id: UUID, org_id: UUID) -> bool:
+        """Remove an organization from a group; return False when it was not a member."""
+        params = {"g": str(group_id), "o": str(org_id)}
+        if (
+            self.db.row("SELECT 1 AS x FROM group_members WHERE group_id = :g AND org_id = :o", params)
+            is None
+        ):
+            return False
+        self.db.run("DELETE FROM group_members WHERE group_id = :g AND org_id = :o", params)
+        return True
+
     def groups_of(self, org_id: UUID) -> frozenset[UUID]:
         """Return the ids of the groups an organization belongs to."""
         rows = self.db.rows("SELECT group_id FROM group_members WHERE org_id = :o", {"o": str(org_id)})

@@ -133,3 +133,10 @@ def get_group(ref: str, caller: CallerDep, exchange: ExchangeDep) -> GroupOut:
 def add_group_member(ref: str, body: GroupMemberIn, caller: CallerDep, exchange: ExchangeDep) -> GroupOut:
     """Add an organization to a group the caller's organization owns (any group, for operator admins)."""
     return GroupOut.of(exchange.members.add_group_member(caller, ref, body.org))
+
+
+@router.delete("/groups/{ref}/members/{org}", summary="Remove an organization from a group", responses=WRITE)
+def remove_group_member(ref: str, org: str, caller: CallerDep, exchange: ExchangeDep) -> GroupOut:
+    """Remove an organization from a group the caller's organization owns; it stops seeing the group's
+    AMBER signals from its next request. The owner cannot leave its own group."""
+    return GroupOut.of(exchange.members.remove_group_member(caller, ref, org))
