@@ -1,4 +1,4 @@
-"""The dependency rule: domain <- engines <- service <- {api, web, cli}; store imports only domain.
+"""The dependency rule: domain <- engines <- service <- {api, web, cli}; store and interop import only domain.
 
 Checked twice: import-linter's contracts in pyproject.toml (run here, so `make test` fails on a breach),
 and a small AST walk that also forbids HTTP and CLI frameworks below the adapters and adapters importing
@@ -21,7 +21,8 @@ ALLOWED = {
     "domain": {"domain", "errors"},
     "engines": {"engines", "domain", "errors"},
     "store": {"store", "domain", "errors"},
-    "service": {"service", "engines", "store", "domain", "errors", "settings"},
+    "interop": {"interop", "domain", "errors"},
+    "service": {"service", "engines", "store", "interop", "domain", "errors", "settings"},
     "api": {"api", "service", "domain", "errors", "settings", "engines", ""},
     "cli": {"cli", "service", "domain", "errors", "settings", "engines", "api", ""},
 }
@@ -53,7 +54,7 @@ def test_layer_imports(layer: str) -> None:
                 assert target in ALLOWED[layer], f"{path.relative_to(SRC)} imports {module}"
 
 
-@pytest.mark.parametrize("layer", ["domain", "engines", "store", "service"])
+@pytest.mark.parametrize("layer", ["domain", "engines", "store", "interop", "service"])
 def test_no_frameworks_below_adapters(layer: str) -> None:
     """Nothing below the adapters imports FastAPI, Starlette, Typer, Click, Rich or uvicorn."""
     for path in _layer_files(layer):

@@ -76,7 +76,7 @@ def cli(tmp_path: Path) -> Cli:
 
 @pytest.fixture
 def ready(cli: Cli) -> Cli:
-    """`ctx` over a data directory that `ctx init` has initialised."""
-    result = cli("init")
+    """`ctx` over a data directory that `ctx init` has initialised (without the bundled UN list)."""
+    result = cli("init", "--without-un-list")
     assert result.exit_code == 0, result.output
     return cli

@@ -14,7 +14,21 @@ import pytest
 from ctexchange.service.members import MemberService
 from tests.cli.conftest import Cli, error_lines
 
-COMMANDS = ("init", "migrate", "serve", "config", "org", "user", "key", "group", "collection", "audit")
+COMMANDS = (
+    "init",
+    "migrate",
+    "serve",
+    "config",
+    "org",
+    "user",
+    "key",
+    "group",
+    "collection",
+    "audit",
+    "import",
+    "screen",
+    "screen-batch",
+)
 
 
 def _run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -58,6 +72,7 @@ def test_init_end_to_end_in_a_subprocess(tmp_path: Path) -> None:
     assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     assert str(key_path) in first.stdout
+    assert "loaded the bundled UN Consolidated List into 'UN-SC': 879 entries" in first.stdout
     again = _run("init", home=home)
     assert again.returncode == 0, again.stderr
     assert "already initialised" in again.stdout

@@ -65,11 +65,19 @@ def test_init_json_and_custom_names(cli: Cli) -> None:
         "created": True,
         "home": str(cli.home),
         "admin_key_path": str(cli.home / "admin.key"),
+        "un_list_loaded": 879,
     }
+    [un_sc] = cli.json("collection", "list")
+    assert (un_sc["name"], un_sc["default_marking"]) == ("UN-SC", "CLEAR")
     orgs = cli.json("org", "list")
     assert [(o["name"], o["is_operator"]) for o in orgs] == [("UN CTED", True)]
     assert [u["name"] for u in cli.json("user", "list")] == ["root"]
-    assert cli.json("init")["created"] is False
+    assert cli.json("init") == {
+        "created": False,
+        "home": str(cli.home),
+        "admin_key_path": str(cli.home / "admin.key"),
+        "un_list_loaded": None,
+    }
 
 
 def test_init_refuses_a_stale_key_file_of_an_empty_store(cli: Cli) -> None:

@@ -273,3 +273,23 @@ def test_sql_visibility_equals_the_access_rule(store: SqlStore) -> None:
                 )
             }
             assert colls_seen == colls_expected
+
+
+def test_replacing_a_value_keeps_its_history(store: SqlStore) -> None:
+    """A replaced value is kept as a version with the time it held; the change log records it."""
+    _, signals = _seed_collection(store, 1)
+    first, second = f.T0 + timedelta(days=1), f.T0 + timedelta(days=2)
+    with store.transaction() as uow:
+        uow.signals.replace_value(signals[0].id, "a" * 32, first)
+        uow.signals.replace_value(signals[0].id, "b" * 32, second)
+    with store.snapshot() as uow:
+        got = uow.signals.get(signals[0].id)
+        history = uow.signals.history(signals[0].id)
+        changes = [c[2] for c in uow.signals.changes_since(0, 10)]
+    assert got is not None
+    assert (got.value, got.updated_at) == ("b" * 32, second)
+    assert [(v.version, v.value, v.valid_from, v.valid_to) for v in history] == [
+        (1, signals[0].value, signals[0].created_at, first),
+        (2, "a" * 32, first, second),
+    ]
+    assert changes == ["add", "value", "value"]

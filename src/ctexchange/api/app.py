@@ -40,6 +40,7 @@ TAGS = [
     {"name": "members", "description": "Organizations, users, API keys and sharing groups."},
     {"name": "collections", "description": "Banks of signals owned by one organization."},
     {"name": "signals", "description": "Content fingerprints and designated entities."},
+    {"name": "screening", "description": "Names in any script against designated entities, explained."},
     {"name": "audit", "description": "The tamper-evident audit log."},
 ]
 

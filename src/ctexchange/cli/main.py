@@ -13,9 +13,10 @@ import typer
 from typer.core import TyperGroup
 
 from ctexchange import __version__
-from ctexchange.cli import output, setup
+from ctexchange.cli import output, screening, setup
 from ctexchange.cli.audit import audit_app
 from ctexchange.cli.collections import collection_app
+from ctexchange.cli.lists import import_app
 from ctexchange.cli.members import group_app, key_app, org_app, user_app
 from ctexchange.cli.state import Invocation, invocation
 
@@ -78,6 +79,9 @@ app.add_typer(key_app, name="key")
 app.add_typer(group_app, name="group")
 app.add_typer(collection_app, name="collection")
 app.add_typer(audit_app, name="audit")
+app.add_typer(import_app, name="import")
+app.command("screen")(screening.screen)
+app.command("screen-batch")(screening.screen_batch)
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from ctexchange.domain.roles import Role
 from ctexchange.errors import Conflict, StoreUnavailable
 from ctexchange.service.context import Caller, local_actor_name, new_request_id
 from ctexchange.service.exchange import Exchange, migrate_store, open_exchange
+from ctexchange.service.imports import ImportReport
 from ctexchange.settings import SETTINGS, Settings, redacted
 
 DEFAULT_ORG = "coalition"
@@ -49,17 +50,24 @@ class Initialised:
 
     is_new: bool
     key_path: Path
+    un_list: ImportReport | None = None
 
 
-def initialise(settings: Settings, org_name: str, admin_name: str) -> Initialised:
-    """Create the data directory, apply pending migrations and bootstrap the operator if needed."""
+def initialise(settings: Settings, org_name: str, admin_name: str, with_un_list: bool = True) -> Initialised:
+    """Create the data directory, apply pending migrations and bootstrap the operator if needed.
+
+    A new exchange also gets the bundled UN Consolidated List in collection UN-SC (unless told not to).
+    """
     make_home(settings)
     exchange = open_exchange(settings, migrate=True)
     try:
         is_new = _bootstrap(exchange, org_name, admin_name)
+        loaded = (
+            exchange.imports.import_bundled_un_list(exchange.operator()) if is_new and with_un_list else None
+        )
     finally:
         exchange.close()
-    return Initialised(is_new, settings.admin_key_path)
+    return Initialised(is_new, settings.admin_key_path, loaded)
 
 
 def make_home(settings: Settings) -> None:
@@ -117,23 +125,33 @@ def init(
     ctx: typer.Context,
     org: Annotated[str, typer.Option("--org", help="Name of the operator organization.")] = DEFAULT_ORG,
     admin: Annotated[str, typer.Option("--admin", help="Name of the first admin user.")] = DEFAULT_ADMIN,
+    without_un_list: Annotated[
+        bool, typer.Option("--without-un-list", help="Do not load the bundled UN list into UN-SC.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create the store, the operator organization, its admin and the admin key file (idempotent)."""
+    """Create the store, the operator organization, its admin and the admin key file, and load the
+    bundled UN Consolidated List into collection UN-SC (idempotent: an initialised store is left as is)."""
     settings = invocation(ctx).load()
-    done = initialise(settings, org, admin)
+    done = initialise(settings, org, admin, with_un_list=not without_un_list)
     if as_json:
         output.emit_json(
             {
                 "created": done.is_new,
                 "home": settings.home,
                 "admin_key_path": str(done.key_path),
+                "un_list_loaded": None if done.un_list is None else done.un_list.added,
             }
         )
         return
     if done.is_new:
         output.say(f"initialised the exchange in '{settings.home}': organization '{org}', admin '{admin}'")
         output.say(f"admin key written to {done.key_path} (readable by you only; it is not shown again)")
+        if done.un_list is not None:
+            output.say(
+                f"loaded the bundled UN Consolidated List into '{done.un_list.collection}':"
+                f" {done.un_list.added} entries (list of {done.un_list.generated_at})"
+            )
     else:
         missing = "" if done.key_path.exists() else " (no longer there: it was moved or deleted)"
         output.say(f"already initialised; admin key file: {done.key_path}{missing}")

@@ -46,6 +46,8 @@ class Action(StrEnum):
     MANAGE_COALITION = "coalition.write"
     READ_AUDIT = "audit.read"
     MATCH = "content.match"
+    SCREEN = "entities.screen"
+    IMPORT_LISTS = "entities.import"
 
 
 _READER = frozenset({Action.READ_SIGNALS, Action.READ_COLLECTIONS, Action.READ_MEMBERS})
@@ -61,6 +63,8 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.MANAGE_MEMBERS,
         Action.MANAGE_COALITION,
         Action.MATCH,
+        Action.SCREEN,
+        Action.IMPORT_LISTS,
     },
     Role.ANALYST: _READER
     | {
@@ -70,10 +74,12 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.EXPORT_SIGNALS,
         Action.WRITE_COLLECTIONS,
         Action.MATCH,
+        Action.SCREEN,
+        Action.IMPORT_LISTS,
     },
-    Role.REVIEWER: _READER | {Action.CHANGE_STATUS, Action.GIVE_OPINION, Action.MATCH},
+    Role.REVIEWER: _READER | {Action.CHANGE_STATUS, Action.GIVE_OPINION, Action.MATCH, Action.SCREEN},
     Role.AUDITOR: _READER | {Action.READ_AUDIT},
-    Role.SERVICE: frozenset({Action.READ_COLLECTIONS, Action.WRITE_SIGNALS, Action.MATCH}),
+    Role.SERVICE: frozenset({Action.READ_COLLECTIONS, Action.WRITE_SIGNALS, Action.MATCH, Action.SCREEN}),
 }
 
 

@@ -128,6 +128,18 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class SignalVersion:
+    """An earlier value of a signal and the time it held (a list entry before an update)."""
+
+    signal_id: UUID
+    version: int
+    value: JsonValue
+    status: SignalStatus
+    valid_from: datetime
+    valid_to: datetime
+
+
+@dataclass(frozen=True)
 class Opinion:
     """One organization's view of a signal; an organization holds one opinion per signal."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ctexchange.domain.kinds import KindRegistry
 from ctexchange.engines.content.digests import DigestKind
+from ctexchange.engines.names.kinds import ENTITY_KINDS
 
 
 def default_kinds() -> KindRegistry:
@@ -14,4 +15,6 @@ def default_kinds() -> KindRegistry:
     registry = KindRegistry()
     registry.register(DigestKind("md5", 32))
     registry.register(DigestKind("sha256", 64))
+    for kind in ENTITY_KINDS:
+        registry.register(kind)
     return registry

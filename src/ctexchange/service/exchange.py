@@ -14,7 +14,9 @@ from ctexchange.service.audit import AuditService
 from ctexchange.service.auth import Authenticator
 from ctexchange.service.collections import CollectionService
 from ctexchange.service.context import Caller, Clock, local_actor_name, new_request_id, utc_now
+from ctexchange.service.imports import ImportService
 from ctexchange.service.members import MemberService
+from ctexchange.service.screening import ScreeningService
 from ctexchange.service.signals import SignalService
 from ctexchange.settings import Settings
 from ctexchange.store import open_store
@@ -34,6 +36,8 @@ class Exchange:
     signals: SignalService
     audit: AuditService
     auth: Authenticator
+    imports: ImportService
+    screening: ScreeningService
 
     def operator(self, request_id: str | None = None) -> Caller:
         """Return the caller for the local operator (the CLI on the machine holding the store)."""
@@ -59,6 +63,8 @@ def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) 
         signals=SignalService(store, kinds, clock, settings.page_size_default, settings.page_size_max),
         audit=AuditService(store),
         auth=Authenticator(store, members, clock),
+        imports=ImportService(store, clock),
+        screening=ScreeningService(store, clock),
     )
 
 

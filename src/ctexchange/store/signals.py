@@ -11,10 +11,12 @@ from ctexchange.domain.queries import Page, PageRequest, SignalQuery
 from ctexchange.domain.signals import (
     Collection,
     Family,
+    JsonValue,
     Opinion,
     Provenance,
     Signal,
     SignalStatus,
+    SignalVersion,
     Verdict,
 )
 from ctexchange.store.codec import (
@@ -240,6 +242,52 @@ class SqlSignals:
         )
         self._log_change(signal_id, f"status:{status.value}", at)
 
+    def replace_value(self, signal_id: UUID, value: JsonValue, at: datetime) -> None:
+        """Replace a signal's value, keeping the one it had (and since when) as a version."""
+        current = self.db.row(
+            "SELECT value, status, updated_at FROM signals WHERE id = :id", {"id": str(signal_id)}
+        )
+        if current is None:
+            return
+        version = self.db.scalar(
+            "SELECT COALESCE(MAX(version), 0) + 1 AS v FROM signal_versions WHERE signal_id = :id",
+            {"id": str(signal_id)},
+        )
+        self.db.run(
+            "INSERT INTO signal_versions (signal_id, version, value, status, valid_from, valid_to) "
+            "VALUES (:id, :v, :value, :status, :since, :at)",
+            {
+                "id": str(signal_id),
+                "v": int(version),
+                "value": current["value"],
+                "status": current["status"],
+                "since": current["updated_at"],
+                "at": ts(at),
+            },
+        )
+        self.db.run(
+            "UPDATE signals SET value = :value, updated_at = :at WHERE id = :id",
+            {"value": to_json(value), "at": ts(at), "id": str(signal_id)},
+        )
+        self._log_change(signal_id, "value", at)
+
+    def history(self, signal_id: UUID) -> list[SignalVersion]:
+        """Return the earlier values of a signal, oldest first."""
+        rows = self.db.rows(
+            "SELECT * FROM signal_versions WHERE signal_id = :id ORDER BY version", {"id": str(signal_id)}
+        )
+        return [
+            SignalVersion(
+                uid(r["signal_id"]),
+                int(r["version"]),
+                from_json(r["value"]),
+                SignalStatus(r["status"]),
+                parse_ts(r["valid_from"]),
+                parse_ts(r["valid_to"]),
+            )
+            for r in rows
+        ]
+
     def put_opinion(self, opinion: Opinion) -> None:
         """Record an organization's opinion, replacing its earlier one on the same signal."""
         self.db.run(
@@ -275,6 +323,10 @@ class SqlSignals:
             )
             for r in rows
         ]
+
+    def last_change_seq(self) -> int:
+        """Return the sequence number of the latest change (0 when there is none)."""
+        return int(self.db.scalar("SELECT COALESCE(MAX(seq), 0) AS s FROM signal_changes") or 0)
 
     def changes_since(self, seq: int, limit: int) -> list[tuple[int, UUID, str]]:
         """Return up to `limit` entries of the signal change log after `seq`: (seq, signal id, change)."""

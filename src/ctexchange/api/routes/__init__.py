@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ctexchange.api.routes import audit, collections, health, members, signals
+from ctexchange.api.routes import audit, collections, health, members, screening, signals
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     members.router,
     collections.router,
     signals.router,
+    screening.router,
     audit.router,
 )
