@@ -34,7 +34,7 @@ def test_invalid_digests_are_refused(raw: object) -> None:
 
 
 def test_registry() -> None:
-    """The default registry knows the digests and entity kinds, refuses unknown kinds and double registration."""
+    """The default registry knows digests and entity kinds; refuses unknown kinds and double registration."""
     registry = default_kinds()
     assert {k.name for k in registry} >= {"md5", "sha256"}
     with pytest.raises(InvalidInput, match="md5, organization, person, sha256"):
