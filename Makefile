@@ -45,9 +45,17 @@ pytest: install-test ## The whole test suite (PostgreSQL half included when reac
 
 test: lint typecheck pytest ## Lint, type check and the whole suite
 
-bench: install-test ## Long benchmarks, ours and the peer side by side (results: docs/benchmarks.md)
-	@found=0; for b in bench/bench_*.py; do [ -e "$$b" ] || continue; found=1; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done; \
-	 if [ $$found = 0 ]; then echo "no benchmarks yet: engines bring theirs (see docs/benchmarks.md)"; fi
+# The peers run in a virtual environment of their own, so their dependencies never meet ours.
+PEER_VENV := .venv-peer
+PEER_STAMP := $(PEER_VENV)/.peers-installed
+
+$(PEER_STAMP):
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet --disable-pip-version-check nomenklatura==4.17.4
+	@touch $@
+
+bench: install-test $(PEER_STAMP) ## Long benchmarks, ours and the peer side by side (results: docs/benchmarks.md)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python "$$b" --peer-python $(PEER_VENV)/bin/python || exit 1; done
 
 clean: ## Remove the virtual environment and caches (keeps ./ctx-data)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
+	rm -rf $(VENV) $(PEER_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -35,7 +35,7 @@ from ctexchange.store.protocol import Store, UnitOfWork
 DEFAULT_THRESHOLD = 0.7
 MAX_QUERIES = 1000
 MAX_RESULTS = 50
-CANDIDATES = 50
+CANDIDATES = 20  # scored per query; recall is the same as with 50 on the benchmark (docs/benchmarks.md)
 CHANGE_BATCH = 5000
 LOAD_PAGE = 1000
 MATCHABLE = (SignalStatus.ACTIVE, SignalStatus.DISPUTED)

@@ -55,6 +55,14 @@ class Token:
     is_initial: bool = False
     """Whether the token is a single letter standing for a word, as in `M. Abdullah`."""
 
+    def __hash__(self) -> int:
+        # Tokens are cache keys of every comparison: hash the identifying fields once, not every time.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.text, self.is_vowelled, self.weight, self.skeletons, self.is_initial))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
     @property
     def canonical(self) -> str:
         """The Latin spelling conventions folded (`variants.canonical_spelling`); '' for Arabic script."""

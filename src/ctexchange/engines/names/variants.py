@@ -93,6 +93,7 @@ class Skeleton:
         return Skeleton(consonants, tuple(vowels))
 
 
+@lru_cache(maxsize=262144)
 def canonical_spelling(word: str) -> str:
     """Return `word` (lowercase ASCII) with the spelling conventions of `CANONICAL_RULES` folded."""
     for pattern, replacement in _CANONICAL:

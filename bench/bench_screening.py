@@ -1,0 +1,309 @@
+"""Screening benchmark: ctexchange's names engine against nomenklatura's logic-v2, same data, one run.
+
+Data (from --data, default ../shared/data beside the checkout): the UN Consolidated List and the OFAC
+SDN list (about 14,600 persons and organizations), and OpenSanctions' public candidate-generation
+fixtures (UN positives, treated and untreated; 50,000 synthetic negatives).
+
+Suites, each at threshold 0.7 (yente's default):
+- positives: recall of the intended UN entry (the entry whose name the untreated row carries);
+- negatives: false-positive rate (any entity at or above the threshold);
+- cross-script: for every UN entry with a name in original script, that name queried against the entry
+  holding only its Latin names, and the Latin name against the entry holding only the original-script
+  name (each side indexed alone, with the rest of the UN list); wrong-person hits counted. OFAC is left
+  out of these indexes because it repeats many UN entries, whose copies are not wrong persons.
+Speed: our single-query latency (candidates + scoring) and batch throughput on one core; the peer's
+time to score the same candidate sets (its best case: candidate generation, which yente leaves to
+Elasticsearch, costs it nothing here). The peer runs in its own virtual environment
+(`make bench` creates it) on files this script writes.
+
+Usage: python bench/bench_screening.py [--data DIR] [--peer-python PATH] [--negatives N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ctexchange.domain.entities import EntityRecord, NameQuality, NameType, ScreeningQuery
+from ctexchange.engines.names.index import CandidateIndex
+from ctexchange.engines.names.score import score_entity
+from ctexchange.errors import InvalidInput
+from ctexchange.interop.countries import country_code
+from ctexchange.interop.ofac_sdn import parse_ofac_sdn
+from ctexchange.interop.un_list import parse_un_list
+from ctexchange.service.screening import CANDIDATES as SCREENING_CANDIDATES
+from ctexchange.service.screening import make_query
+
+ROOT = Path(__file__).resolve().parents[1]
+THRESHOLD = 0.7
+
+
+@dataclass
+class Task:
+    """One query of a suite, the index it runs against and the entity it should find (if any)."""
+
+    qid: str
+    suite: str
+    query: ScreeningQuery
+    index: str
+    intended: str | None
+
+
+@dataclass
+class Outcome:
+    """What a system made of one task."""
+
+    scores: dict[str, float]
+    seconds: float = 0.0
+    hits: list[str] = field(default_factory=list)
+
+
+def load_lists(data: Path) -> dict[str, EntityRecord]:
+    """Parse the UN and OFAC lists into records keyed `un:REF` / `ofac:REF`."""
+    un = parse_un_list((data / "un-consolidated-list.xml").read_bytes())
+    ofac = parse_ofac_sdn((data / "ofac-sdn-2024-05-03.csv").read_bytes())
+    records = {f"un:{r.listing.reference}": r for r in un.records}
+    records.update({f"ofac:{r.listing.reference}": r for r in ofac.records})
+    return records
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().replace(",", " ").split())
+
+
+def _query(name: str, dob: str, nationality: str) -> ScreeningQuery | None:
+    code = (
+        nationality.upper() if len(nationality) == 2 else country_code(nationality) if nationality else None
+    )
+    try:
+        return make_query("Person", [name], [dob] if dob else [], [code] if code else [])
+    except InvalidInput:
+        return None
+
+
+def fixture_tasks(data: Path, records: dict[str, EntityRecord], negatives: int) -> list[Task]:
+    """The yente fixture suites: treated and untreated UN positives, and negatives."""
+    fixtures = data / "yente-fixtures"
+    by_name: dict[str, str] = {}
+    for key, record in records.items():
+        if key.startswith("un:"):
+            for n in record.names:
+                by_name.setdefault(_fold(n.text), key)
+    untreated = list(csv.DictReader((fixtures / "positives_un_untreated.csv").open(encoding="utf-8")))
+    treated = list(csv.DictReader((fixtures / "positives_un_treated.csv").open(encoding="utf-8")))
+    tasks = []
+    for suite, rows in (("un-untreated", untreated), ("un-treated", treated)):
+        for i, row in enumerate(rows):
+            intended = by_name.get(_fold(untreated[i]["full_name"]))
+            query = _query(row["full_name"], row["date_of_birth"], row["nationality"])
+            if intended and query:
+                tasks.append(Task(f"{suite}-{i}", suite, query, "full", intended))
+    neg_rows = list(csv.DictReader((fixtures / "negatives_global.csv").open(encoding="utf-8")))[:negatives]
+    for i, row in enumerate(neg_rows):
+        query = _query(row["full_name"], row["date_of_birth"], row["nationality"])
+        if query:
+            tasks.append(Task(f"neg-{i}", "negatives", query, "full", None))
+    return tasks
+
+
+def _only(record: EntityRecord, keep_original: bool) -> EntityRecord:
+    names = tuple(n for n in record.names if (n.type is NameType.ORIGINAL_SCRIPT) == keep_original)
+    return replace(record, names=names)
+
+
+def cross_script(
+    records: dict[str, EntityRecord],
+) -> tuple[list[Task], dict[str, EntityRecord], dict[str, EntityRecord]]:
+    """Tasks and the two reduced lists of the cross-script suites."""
+    latin_only, script_only, tasks = {}, {}, []
+    for key, record in records.items():
+        if not key.startswith("un:"):
+            continue  # OFAC repeats many UN entries: another list's copy is not a wrong person
+        originals = [n for n in record.names if n.type is NameType.ORIGINAL_SCRIPT]
+        latins = [n for n in record.names if n.type is not NameType.ORIGINAL_SCRIPT]
+        if not originals or not latins:
+            latin_only[key] = script_only[key] = record
+            continue
+        latin_only[key] = _only(record, keep_original=False)
+        script_only[key] = _only(record, keep_original=True)
+        schema = record.schema.value
+        for i, name in enumerate(originals):
+            tasks.append(
+                Task(f"s2l-{key}-{i}", "script->latin", make_query(schema, [name.text]), "latin", key)
+            )
+        primary = record.primary_name
+        tasks.append(Task(f"l2s-{key}", "latin->script", make_query(schema, [primary]), "script", key))
+    return tasks, latin_only, script_only
+
+
+def run_ours(
+    tasks: list[Task], indexes: dict[str, tuple[CandidateIndex, dict[str, EntityRecord]]], limit: int
+) -> dict[str, Outcome]:
+    """Candidates and scores for every task, timed per query."""
+    outcomes = {}
+    for task in tasks:
+        index, records = indexes[task.index]
+        start = time.perf_counter()
+        candidates = index.candidates(task.query, limit)
+        scores = {c: score_entity(task.query, records[c], THRESHOLD).score for c in candidates}
+        outcomes[task.qid] = Outcome(scores, time.perf_counter() - start, candidates)
+    return outcomes
+
+
+def build(records: dict[str, EntityRecord]) -> tuple[CandidateIndex, float]:
+    """An index over the records, and the seconds it took."""
+    start = time.perf_counter()
+    index = CandidateIndex()
+    for key, record in records.items():
+        index.add(key, record)
+    return index, time.perf_counter() - start
+
+
+def _ftm(record: EntityRecord) -> dict[str, Any]:
+    prop = {NameType.PRIMARY: "name", NameType.ORIGINAL_SCRIPT: "name", NameType.FORMER: "previousName"}
+    props: dict[str, list[str]] = {}
+    for name in record.names:
+        key = prop.get(name.type) or ("weakAlias" if name.quality is NameQuality.LOW else "alias")
+        props.setdefault(key, []).append(name.text)
+    props["birthDate"] = [d.start for d in record.birth_dates]
+    props["nationality"] = [c.lower() for c in record.nationalities]
+    props["idNumber"] = [d.number for d in record.documents]
+    if record.gender:
+        props["gender"] = [record.gender]
+    return {"schema": record.schema.value, "properties": props}
+
+
+def _ftm_query(query: ScreeningQuery) -> dict[str, Any]:
+    return {
+        "schema": query.schema.value,
+        "properties": {
+            "name": list(query.names),
+            "birthDate": list(query.birth_dates),
+            "nationality": [c.lower() for c in query.nationalities],
+        },
+    }
+
+
+def run_peer(
+    python: str, tasks: list[Task], ours: dict[str, Outcome], lists: dict[str, dict[str, EntityRecord]]
+) -> tuple[dict[str, Outcome], float]:
+    """Have nomenklatura score exactly our candidates; return its scores and its total seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        needed = {(t.index, c) for t in tasks for c in ours[t.qid].hits}
+        with (work / "entities.jsonl").open("w", encoding="utf-8") as out:
+            for index, key in sorted(needed):
+                out.write(
+                    json.dumps({"id": f"{index}|{key}", **_ftm(lists[index][key])}, ensure_ascii=False) + "\n"
+                )
+        with (work / "queries.jsonl").open("w", encoding="utf-8") as out:
+            for t in tasks:
+                cands = [f"{t.index}|{c}" for c in ours[t.qid].hits]
+                out.write(
+                    json.dumps(
+                        {"qid": t.qid, "query": _ftm_query(t.query), "candidates": cands}, ensure_ascii=False
+                    )
+                    + "\n"
+                )
+        peer_script = str(ROOT / "bench" / "peer_nomenklatura.py")
+        subprocess.run([python, peer_script, str(work)], check=True)  # noqa: S603 - our own script
+        outcomes = {}
+        for line in (work / "peer-scores.jsonl").open(encoding="utf-8"):
+            row = json.loads(line)
+            outcomes[row["qid"]] = Outcome({k.split("|", 1)[1]: v for k, v in row["scores"].items()})
+        seconds = json.loads((work / "peer-timing.json").read_text())["seconds"]
+    return outcomes, seconds
+
+
+@dataclass
+class Accuracy:
+    """Counts of one suite for one system."""
+
+    queries: int = 0
+    found: int = 0
+    wrong: int = 0
+
+    def rate(self, part: int) -> str:
+        return f"{part / self.queries:.4f}" if self.queries else "-"
+
+
+def accuracy(tasks: Iterable[Task], outcomes: dict[str, Outcome]) -> dict[str, Accuracy]:
+    """Per suite: queries, intended found at the threshold, queries with a wrong entity at the threshold."""
+    suites: dict[str, Accuracy] = {}
+    for task in tasks:
+        acc = suites.setdefault(task.suite, Accuracy())
+        matched = {k for k, s in outcomes[task.qid].scores.items() if s >= THRESHOLD}
+        acc.queries += 1
+        acc.found += task.intended in matched
+        acc.wrong += bool(matched - {task.intended})
+    return suites
+
+
+def report(
+    tasks: list[Task],
+    ours: dict[str, Outcome],
+    peer: dict[str, Outcome],
+    peer_seconds: float,
+    builds: dict[str, float],
+    records: int,
+) -> None:
+    """Print the comparison as Markdown."""
+    mine, theirs = accuracy(tasks, ours), accuracy(tasks, peer)
+    print(f"\n{records} entities (UN + OFAC); index built in {builds['full']:.2f} s\n")
+    columns = ["suite", "queries", "found: ours", "found: peer", "wrong person: ours", "wrong person: peer"]
+    print("| " + " | ".join(columns) + " |")
+    print("|---|---|---|---|---|---|")
+    for suite in ("un-untreated", "un-treated", "script->latin", "latin->script", "negatives"):
+        a, b = mine[suite], theirs[suite]
+        cells = [suite, a.queries, a.rate(a.found), b.rate(b.found), a.rate(a.wrong), b.rate(b.wrong)]
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+    times = sorted(o.seconds for o in ours.values())
+    total = sum(times)
+    p50, p99 = statistics.median(times) * 1000, times[int(len(times) * 0.99)] * 1000
+    ours_qps, peer_qps = len(times) / total, len(times) / peer_seconds
+    print(
+        f"\nctexchange: p50 {p50:.2f} ms, p99 {p99:.2f} ms per query (candidates + scoring), "
+        f"{ours_qps:.0f} queries/s on one core"
+    )
+    print(f"nomenklatura logic-v2, scoring the same candidates only: {peer_qps:.0f} queries/s")
+    print(f"throughput ratio ctexchange / nomenklatura: {ours_qps / peer_qps:.1f}x")
+
+
+def main() -> None:
+    """Run every suite on both systems and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--peer-python", default=str(ROOT / ".venv-peer" / "bin" / "python"))
+    parser.add_argument("--negatives", type=int, default=50_000)
+    parser.add_argument("--candidates", type=int, default=SCREENING_CANDIDATES, help="scored per query")
+    args = parser.parse_args()
+    if not (args.data / "un-consolidated-list.xml").is_file():
+        sys.exit(f"no benchmark data in {args.data}: pass --data DIR")
+    records = load_lists(args.data)
+    tasks = fixture_tasks(args.data, records, args.negatives)
+    cross, latin_only, script_only = cross_script(records)
+    tasks += cross
+    lists = {"full": records, "latin": latin_only, "script": script_only}
+    builds, indexes = {}, {}
+    for name, subset in lists.items():
+        index, builds[name] = build(subset)
+        indexes[name] = (index, subset)
+    print(f"{len(tasks)} queries; running ctexchange", file=sys.stderr)
+    ours = run_ours(tasks, indexes, args.candidates)
+    print("running nomenklatura logic-v2 on the same candidates", file=sys.stderr)
+    peer, peer_seconds = run_peer(args.peer_python, tasks, ours, lists)
+    report(tasks, ours, peer, peer_seconds, builds, len(records))
+
+
+if __name__ == "__main__":
+    main()
