@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from ctexchange.domain.members import Principal
+from ctexchange.domain.roles import Role
 from ctexchange.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ctexchange.service.context import Caller
 from ctexchange.service.exchange import Exchange
@@ -116,16 +118,9 @@ def test_groups(exchange: Exchange, operator: Caller, platform_admin: Caller) ->
     exchange.members.create_org(operator, "agency", "national-agency")
     group = exchange.members.create_group(platform_admin, "hash-sharing", [])
     assert group.member_org_ids == {platform_admin.principal.org_id}
+    agency_admin = Caller(Principal(exchange.members.org(operator, "agency").id, Role.ADMIN, None, "x"), "r")
     with pytest.raises(NotFound):
-        exchange.members.group(
-            operator.__class__(
-                operator.principal.__class__(
-                    exchange.members.org(operator, "agency").id, operator.principal.role, None, "x"
-                ),
-                "r",
-            ),
-            "hash-sharing",
-        )
+        exchange.members.group(agency_admin, "hash-sharing")
     grown = exchange.members.add_group_member(platform_admin, "hash-sharing", "agency")
     assert len(grown.member_org_ids) == 2
     with pytest.raises(Conflict):

@@ -158,7 +158,7 @@ class EntityRecord:
             ),
             birth_places=_strings(data, "birth_places", field_name),
             nationalities=tuple(
-                _country(c, f"{field_name}.nationalities[{i}]")
+                check_country(c, f"{field_name}.nationalities[{i}]")
                 for i, c in enumerate(_strings(data, "nationalities", field_name))
             ),
             unmapped_countries=_strings(data, "unmapped_countries", field_name),
@@ -270,7 +270,8 @@ def _birth_date(raw: object, field_name: str) -> BirthDate:
     return BirthDate(kind, start, end)
 
 
-def _country(raw: object, field_name: str) -> str:
+def check_country(raw: object, field_name: str) -> str:
+    """Return `raw` if it is an ISO 3166-1 alpha-2 code in uppercase; raise InvalidInput otherwise."""
     if not isinstance(raw, str) or not _COUNTRY.match(raw):
         raise InvalidInput.expected(field_name, "an ISO 3166-1 alpha-2 code such as SY", raw)
     return raw
@@ -282,7 +283,7 @@ def _document(raw: object, field_name: str) -> IdentityDocument:
     return IdentityDocument(
         type=_text(data.get("type", "other"), f"{field_name}.type"),
         number=_text(data.get("number"), f"{field_name}.number"),
-        country=None if country is None else _country(country, f"{field_name}.country"),
+        country=None if country is None else check_country(country, f"{field_name}.country"),
         note=_optional_str(data.get("note", ""), f"{field_name}.note") or "",
     )
 

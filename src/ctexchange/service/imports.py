@@ -30,7 +30,7 @@ from ctexchange.interop.ftm import parse_ftm
 from ctexchange.interop.lists import ParsedList
 from ctexchange.interop.ofac_sdn import parse_ofac_sdn
 from ctexchange.interop.un_list import bundled_un_list, parse_un_list
-from ctexchange.service.access import owned_collection, require
+from ctexchange.service.access import require
 from ctexchange.service.audit import record
 from ctexchange.service.context import Caller, Clock
 from ctexchange.store.protocol import Store, UnitOfWork
@@ -128,7 +128,7 @@ class ImportService:
     def _collection(self, uow: UnitOfWork, caller: Caller, name: str, marking: Marking) -> Collection:
         existing = uow.collections.by_name(caller.principal.org_id, name)
         if existing is not None:
-            return owned_collection(uow, caller, str(existing.id))
+            return existing  # the caller's own organization's: visible and owned by construction
         require(caller, Action.WRITE_COLLECTIONS)
         created = Collection(
             uuid4(),

@@ -19,7 +19,13 @@ from typing import Any
 from uuid import UUID
 
 from ctexchange.domain.access import can_see_signal
-from ctexchange.domain.entities import EntityRecord, EntitySchema, ScreeningQuery, check_partial_date
+from ctexchange.domain.entities import (
+    EntityRecord,
+    EntitySchema,
+    ScreeningQuery,
+    check_country,
+    check_partial_date,
+)
 from ctexchange.domain.queries import PageRequest, SignalQuery
 from ctexchange.domain.roles import Action
 from ctexchange.domain.signals import Family, Signal, SignalStatus, SignalVersion
@@ -146,12 +152,10 @@ class ScreeningService:
     def _one(
         self, caller: Caller, query: ScreeningQuery, scope: set[UUID] | None, cutoff: float, limit: int
     ) -> list[ScreeningHit]:
+        with self.cache.lock:  # another request's refresh may be changing the index and the entities
+            found = [self.cache.entities.get(UUID(k)) for k in self.cache.index.candidates(query, CANDIDATES)]
         hits = []
-        for key in self.cache.index.candidates(query, CANDIDATES):
-            found = self.cache.entities.get(UUID(key))
-            if found is None:
-                continue
-            signal, entity = found
+        for signal, entity in (f for f in found if f is not None):
             if (scope is not None and signal.collection_id not in scope) or not can_see_signal(
                 caller.principal, signal
             ):
@@ -200,17 +204,13 @@ def make_query(
         check_partial_date(d.strip() if isinstance(d, str) else d, f"{field}.birthDate[{i}]")
         for i, d in enumerate(birth_dates)
     )
-    countries = tuple(_country(c, f"{field}.nationality[{i}]") for i, c in enumerate(nationalities))
+    countries = tuple(
+        check_country(c.strip().upper() if isinstance(c, str) else c, f"{field}.nationality[{i}]")
+        for i, c in enumerate(nationalities)
+    )
     docs = tuple(clean_text(d, f"{field}.idNumber[{i}]", max_chars=100) for i, d in enumerate(documents))
     sex = None if gender is None else clean_text(gender, f"{field}.gender", max_chars=20).lower()
     return ScreeningQuery(EntitySchema.parse(schema, f"{field}.schema"), cleaned, dates, countries, docs, sex)
-
-
-def _country(raw: object, field: str) -> str:
-    code = raw.strip().upper() if isinstance(raw, str) else ""
-    if len(code) != 2 or not code.isascii() or not code.isalpha():
-        raise InvalidInput.expected(field, "an ISO 3166-1 alpha-2 country code such as SY", raw)
-    return code
 
 
 def _check(queries: Sequence[ScreeningQuery], threshold: float | None, limit: int) -> None:
