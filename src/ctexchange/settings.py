@@ -80,6 +80,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", _parse_str, "Address `ctx serve` listens on."),
     Setting("port", 8000, _parse_int, "Port `ctx serve` listens on."),
     Setting("max_body_bytes", 1_048_576, _parse_int, "Largest accepted HTTP request body, in bytes."),
+    Setting(
+        "max_upload_bytes",
+        209_715_200,
+        _parse_int,
+        "Largest accepted file upload (hash, match, add a file), in bytes.",
+    ),
     Setting("page_size_default", 50, _parse_int, "Items per page when a list request names no limit."),
     Setting("page_size_max", 500, _parse_int, "Largest page a list request may ask for."),
     Setting("key_hash_cost", 14, _parse_cost, "log2 of the scrypt cost for new API key hashes (N)."),
@@ -98,6 +104,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 209_715_200
     page_size_default: int = 50
     page_size_max: int = 500
     key_hash_cost: int = 14

@@ -50,7 +50,8 @@ def test_every_operation_has_summary_description_and_tags(spec: dict[str, Any]) 
 
 
 def test_every_post_body_has_an_example(spec: dict[str, Any]) -> None:
-    """Each POST with a body shows an example; only the revoke and (de)activate actions take none."""
+    """Each POST with a JSON body shows an example, each upload a `file` field; only the revoke and
+    (de)activate actions take no body."""
     without_body, without_example = [], []
     for path, method, operation in _operations(spec):
         if method != "post":
@@ -58,6 +59,11 @@ def test_every_post_body_has_an_example(spec: dict[str, Any]) -> None:
         body = operation.get("requestBody")
         if body is None:
             without_body.append(path)
+            continue
+        if "application/json" not in body["content"]:
+            upload = _resolve(spec, body["content"]["multipart/form-data"]["schema"])
+            if "file" not in upload.get("properties", {}):
+                without_example.append(path)
             continue
         media = body["content"]["application/json"]
         schema = _resolve(spec, media["schema"])

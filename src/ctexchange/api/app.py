@@ -73,7 +73,11 @@ def create_app(settings: Settings, exchange: Exchange | None = None) -> FastAPI:
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware),
             Middleware(UnhandledErrorMiddleware),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                max_upload_bytes=settings.max_upload_bytes,
+            ),
         ],
     )
     if exchange is not None:

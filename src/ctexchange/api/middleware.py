@@ -155,20 +155,28 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body must be at most {max_bytes} bytes (got more)")
 
 
-class BodyLimitMiddleware:
-    """Refuse request bodies over `max_bytes`, declared or streamed."""
+UPLOAD_PATHS = re.compile(r"^/v1/(hash|match|collections/[^/]+/files)$")
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over `max_bytes` (`max_upload_bytes` on file uploads), declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_bytes if max_upload_bytes is None else max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_upload_bytes if UPLOAD_PATHS.match(scope.get("path", "")) else self.max_bytes
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         declared = header(scope, "content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            message = f"the request body must be at most {self.max_bytes} bytes (got {int(declared)})"
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            message = f"the request body must be at most {limit} bytes (got {int(declared)})"
             await response_for(PayloadTooLarge(message))(scope, receive, send)
             return
         received = 0
@@ -179,9 +187,9 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # FastAPI passes an HTTPException raised while reading the body on to the handlers.
-                    raise BodyTooLarge(self.max_bytes)
+                    raise BodyTooLarge(limit)
             return message
 
         async def send_noting_start(message: Message) -> None:

@@ -131,7 +131,8 @@ class CollectionIn(BaseModel):
             "marking": "AMBER",
             "group": "gifct-hash-sharing",
             "description": "Hashes of propaganda videos reported by members.",
-            "kind_settings": {},
+            "kind_settings": {"pdq": {"distance": 31}},
+            "hit_policy": "hide",
         }
     )
 
@@ -141,6 +142,11 @@ class CollectionIn(BaseModel):
     description: str = Field("", description="Free text, up to 2,000 characters.")
     kind_settings: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-kind settings, by kind name."
+    )
+    hit_policy: str = Field(
+        "hide",
+        description="What a caller whose lookup hits a signal it may not see learns: nothing (`hide`) or "
+        "that a restricted signal matched and which organization to contact (`notify`).",
     )
 
 
@@ -373,6 +379,7 @@ class CollectionOut(BaseModel):
     group_id: UUID | None
     description: str
     kind_settings: dict[str, dict[str, Any]]
+    hit_policy: str
     created_at: datetime
 
     @classmethod
@@ -386,6 +393,7 @@ class CollectionOut(BaseModel):
             group_id=collection.sharing_group_id,
             description=collection.description,
             kind_settings={k: dict(v) for k, v in collection.kind_settings.items()},
+            hit_policy=collection.hit_policy.value,
             created_at=collection.created_at,
         )
 

@@ -12,7 +12,7 @@ from ctexchange.cli.members import org_names
 from ctexchange.cli.output import JsonFlag, iso, when
 from ctexchange.cli.state import operator_session
 from ctexchange.domain.markings import Marking
-from ctexchange.domain.signals import Collection
+from ctexchange.domain.signals import Collection, JsonValue
 
 collection_app = typer.Typer(help="Collections (banks) of signals.", no_args_is_help=True)
 
@@ -29,6 +29,7 @@ def collection_doc(collection: Collection) -> dict[str, Any]:
         "sharing_group_id": None if collection.sharing_group_id is None else str(collection.sharing_group_id),
         "description": collection.description,
         "kind_settings": {kind: dict(values) for kind, values in collection.kind_settings.items()},
+        "hit_policy": collection.hit_policy.value,
         "created_at": iso(collection.created_at),
     }
 
@@ -44,11 +45,24 @@ def collection_create(
         str | None, typer.Option("--group", help="Sharing group of AMBER signals (name or id).")
     ] = None,
     description: Annotated[str, typer.Option("--description", help="What the collection holds.")] = "",
+    pdq_distance: Annotated[
+        int | None, typer.Option("--pdq-distance", help="PDQ match distance in this collection (default 31).")
+    ] = None,
+    hit_policy: Annotated[
+        str,
+        typer.Option(
+            "--hit-policy",
+            help="What a caller that may not see a hit learns: nothing (hide) or whom to contact (notify).",
+        ),
+    ] = "hide",
     as_json: JsonFlag = False,
 ) -> None:
     """Create a collection owned by the operator organization."""
+    settings: dict[str, dict[str, JsonValue]] = {}
+    if pdq_distance is not None:
+        settings["pdq"] = {"distance": pdq_distance}
     with operator_session(ctx) as (exchange, caller):
-        created = exchange.collections.create(caller, name, marking, group, description)
+        created = exchange.collections.create(caller, name, marking, group, description, settings, hit_policy)
     if as_json:
         output.emit_json(collection_doc(created))
     else:

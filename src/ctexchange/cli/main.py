@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from ctexchange import __version__
-from ctexchange.cli import output, screening, setup
+from ctexchange.cli import content, output, screening, setup
 from ctexchange.cli.audit import audit_app
 from ctexchange.cli.collections import collection_app
 from ctexchange.cli.lists import import_app
@@ -82,6 +82,10 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(import_app, name="import")
 app.command("screen")(screening.screen)
 app.command("screen-batch")(screening.screen_batch)
+app.command("hash")(content.hash_files)
+app.add_typer(content.bank_app, name="bank")
+app.command("match")(content.match)
+app.command("match-batch")(content.match_batch)
 
 
 def main() -> None:

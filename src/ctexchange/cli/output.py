@@ -91,9 +91,9 @@ def note(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def emit_json(document: Any) -> None:
-    """Print one JSON document on stdout."""
-    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+def emit_json(document: Any, compact: bool = False) -> None:
+    """Print one JSON document on stdout: indented, or on one line (`compact`, for JSON lines)."""
+    typer.echo(json.dumps(document, indent=None if compact else 2, ensure_ascii=False))
 
 
 def iso(moment: datetime | None) -> str | None:

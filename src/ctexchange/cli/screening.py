@@ -99,7 +99,7 @@ def screen_batch(
 ) -> None:
     """Screen every query of a file; one JSON line per query on stdout or in --out."""
     queries = read_queries(source)
-    done = _resume(out) if out is not None else set()
+    done = done_ids(out) if out is not None else set()
     todo = [(qid, q) for qid, q in queries if qid not in done]
     with operator_session(ctx) as (exchange, caller):
         if out is None:
@@ -138,7 +138,7 @@ def read_queries(path: Path) -> list[tuple[str, ScreeningQuery]]:
         text = read_list_file(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"'{path}' must be UTF-8 (byte {exc.start} is not)", field="file") from None
-    rows = _csv_rows(text) if path.suffix.lower() == ".csv" else _jsonl_rows(text)
+    rows = _csv_rows(text) if path.suffix.lower() == ".csv" else jsonl_rows(text)
     queries, seen = [], set()
     for line, row in rows:
         qid = str(row.get("id") or line)
@@ -177,7 +177,7 @@ def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, dict(row)
 
 
-def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -190,7 +190,7 @@ def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, row
 
 
-def _resume(out: Path) -> set[str]:
+def done_ids(out: Path) -> set[str]:
     """Return the ids already written to `out`, dropping a last line cut short by an interruption."""
     if not out.exists():
         return set()

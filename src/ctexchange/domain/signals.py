@@ -82,6 +82,17 @@ LABELS = (
 """The content-behaviour taxonomy (after GIFCT's practice). Other labels must be namespaced `ns:value`."""
 
 
+class HitPolicy(Choice):
+    """What a caller learns when its lookup hits a signal of this collection that it may not see.
+
+    `hide`: nothing at all (the default; the owner still gets a sighting). `notify`: that a restricted
+    signal matched and which organization to contact, never the signal, its id or its labels.
+    """
+
+    HIDE = "hide"
+    NOTIFY = "notify"
+
+
 @dataclass(frozen=True)
 class Collection:
     """A bank of signals owned by one organization."""
@@ -94,6 +105,7 @@ class Collection:
     description: str
     kind_settings: Mapping[str, Mapping[str, JsonValue]]
     created_at: datetime
+    hit_policy: HitPolicy = HitPolicy.HIDE
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from ctexchange.domain.kinds import KindRegistry
 from ctexchange.domain.markings import Marking
 from ctexchange.domain.roles import Action
-from ctexchange.domain.signals import Collection, JsonValue
+from ctexchange.domain.signals import Collection, HitPolicy, JsonValue
 from ctexchange.domain.text import clean_name, clean_text
 from ctexchange.errors import InvalidInput, NotFound
 from ctexchange.service.access import audience, require, visible_collection
@@ -34,10 +34,16 @@ class CollectionService:
         group_ref: str | None = None,
         description: str = "",
         kind_settings: Mapping[str, Mapping[str, JsonValue]] | None = None,
+        hit_policy: str = "hide",
     ) -> Collection:
-        """Create a collection owned by the caller's organization."""
+        """Create a collection owned by the caller's organization.
+
+        `hit_policy` says what a caller whose lookup hits a signal it may not see learns: nothing
+        (`hide`) or that a restricted signal matched and whom to contact (`notify`).
+        """
         require(caller, Action.WRITE_COLLECTIONS)
         parsed = Marking.parse(marking, "marking")
+        policy = HitPolicy.parse(hit_policy, "hit_policy")
         settings = self._settings(kind_settings or {})
         with self.store.transaction() as uow:
             group_id = None if group_ref is None else self._member_group(uow, caller, group_ref)
@@ -50,6 +56,7 @@ class CollectionService:
                 clean_text(description, "description", max_chars=2000, allow_empty=True, multiline=True),
                 settings,
                 self.clock(),
+                policy,
             )
             uow.collections.add(collection)
             record(
@@ -58,7 +65,7 @@ class CollectionService:
                 self.clock,
                 "collection.create",
                 ("collection", collection.id, collection.org_id),
-                {"name": collection.name, "marking": parsed.value},
+                {"name": collection.name, "marking": parsed.value, "hit_policy": policy.value},
             )
         return collection
 

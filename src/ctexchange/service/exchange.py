@@ -13,6 +13,8 @@ from ctexchange.engines import default_kinds
 from ctexchange.service.audit import AuditService
 from ctexchange.service.auth import Authenticator
 from ctexchange.service.collections import CollectionService
+from ctexchange.service.content import ContentService
+from ctexchange.service.content_index import store_fingerprint
 from ctexchange.service.context import Caller, Clock, local_actor_name, new_request_id, utc_now
 from ctexchange.service.imports import ImportService
 from ctexchange.service.members import MemberService
@@ -38,6 +40,7 @@ class Exchange:
     auth: Authenticator
     imports: ImportService
     screening: ScreeningService
+    content: ContentService
 
     def operator(self, request_id: str | None = None) -> Caller:
         """Return the caller for the local operator (the CLI on the machine holding the store)."""
@@ -45,7 +48,9 @@ class Exchange:
         return Caller(principal, request_id or new_request_id())
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Save the content indexes if they changed, and release the store's connections."""
+        if self.content.indexes.changed:
+            self.content.save_indexes()
         self.store.close()
 
 
@@ -53,6 +58,8 @@ def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) 
     """Wire the services around an open store."""
     kinds = default_kinds()
     members = MemberService(store, clock, settings.key_hash_cost)
+    signals = SignalService(store, kinds, clock, settings.page_size_default, settings.page_size_max)
+    index_dir = settings.home_path / "indexes" / "content"
     return Exchange(
         settings=settings,
         store=store,
@@ -60,11 +67,14 @@ def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) 
         clock=clock,
         members=members,
         collections=CollectionService(store, kinds, clock),
-        signals=SignalService(store, kinds, clock, settings.page_size_default, settings.page_size_max),
+        signals=signals,
         audit=AuditService(store),
         auth=Authenticator(store, members, clock),
         imports=ImportService(store, clock),
         screening=ScreeningService(store, clock),
+        content=ContentService(
+            store, kinds, clock, signals, index_dir, store_fingerprint(settings.store_url)
+        ),
     )
 
 

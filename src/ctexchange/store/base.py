@@ -19,6 +19,7 @@ from ctexchange.store.audit import SqlAudit
 from ctexchange.store.codec import ts
 from ctexchange.store.db import Db
 from ctexchange.store.members import SqlGroups, SqlMembers
+from ctexchange.store.sightings import SqlSightings
 from ctexchange.store.signals import SqlCollections, SqlSignals
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -34,6 +35,7 @@ class SqlUnit:
         self.collections = SqlCollections(db)
         self.signals = SqlSignals(db)
         self.audit = SqlAudit(db)
+        self.sightings = SqlSightings(db)
 
 
 @dataclass(frozen=True)

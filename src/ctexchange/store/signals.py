@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from ctexchange.domain.queries import Page, PageRequest, SignalQuery
 from ctexchange.domain.signals import (
     Collection,
     Family,
+    HitPolicy,
     JsonValue,
     Opinion,
     Provenance,
@@ -31,6 +33,8 @@ from ctexchange.store.codec import (
 from ctexchange.store.db import Db, Params, Row
 from ctexchange.store.visibility import visible_condition
 
+_IN_BATCH = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
 
 def _collection(row: Row) -> Collection:
     return Collection(
@@ -42,6 +46,7 @@ def _collection(row: Row) -> Collection:
         description=row["description"],
         kind_settings=from_json(row["kind_settings"]),
         created_at=parse_ts(row["created_at"]),
+        hit_policy=HitPolicy(row["hit_policy"]),
     )
 
 
@@ -55,7 +60,8 @@ class SqlCollections:
         """Insert a collection; a name its organization uses already is a Conflict."""
         self.db.run(
             "INSERT INTO collections (id, name, org_id, default_marking, sharing_group_id, description,"
-            " kind_settings, created_at) VALUES (:id, :name, :org, :marking, :grp, :descr, :settings, :at)",
+            " kind_settings, created_at, hit_policy)"
+            " VALUES (:id, :name, :org, :marking, :grp, :descr, :settings, :at, :policy)",
             {
                 "id": str(collection.id),
                 "name": collection.name,
@@ -65,6 +71,7 @@ class SqlCollections:
                 "descr": collection.description,
                 "settings": to_json(collection.kind_settings),
                 "at": ts(collection.created_at),
+                "policy": collection.hit_policy.value,
             },
             conflict=f"your organization has a collection named '{collection.name}' already",
         )
@@ -206,6 +213,26 @@ class SqlSignals:
     def get(self, signal_id: UUID) -> Signal | None:
         """Return the signal with this id, or None (access is the service's to decide)."""
         rows = self.db.rows("SELECT s.* FROM signals s WHERE s.id = :id", {"id": str(signal_id)})
+        found = self._hydrate(rows)
+        return found[0] if found else None
+
+    def get_many(self, signal_ids: Sequence[UUID]) -> dict[UUID, Signal]:
+        """Return the signals with these ids that exist, by id."""
+        found: dict[UUID, Signal] = {}
+        unique = sorted({str(i) for i in signal_ids})
+        for start in range(0, len(unique), _IN_BATCH):
+            chunk = {f"i{n}": v for n, v in enumerate(unique[start : start + _IN_BATCH])}
+            in_list = ", ".join(f":{name}" for name in chunk)
+            rows = self.db.rows(f"SELECT s.* FROM signals s WHERE s.id IN ({in_list})", chunk)
+            found.update((s.id, s) for s in self._hydrate(rows))
+        return found
+
+    def by_key(self, collection_id: UUID, kind: str, value_key: str) -> Signal | None:
+        """Return the signal of this kind and exact key in a collection, or None."""
+        rows = self.db.rows(
+            "SELECT s.* FROM signals s WHERE s.collection_id = :c AND s.kind = :k AND s.value_key = :v",
+            {"c": str(collection_id), "k": kind, "v": value_key},
+        )
         found = self._hydrate(rows)
         return found[0] if found else None
 

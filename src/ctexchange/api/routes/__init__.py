@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ctexchange.api.routes import audit, collections, health, members, screening, signals
+from ctexchange.api.routes import audit, collections, content, health, members, screening, signals
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -12,5 +12,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     collections.router,
     signals.router,
     screening.router,
+    content.router,
     audit.router,
 )
