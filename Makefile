@@ -45,17 +45,29 @@ pytest: install-test ## The whole test suite (PostgreSQL half included when reac
 
 test: lint typecheck pytest ## Lint, type check and the whole suite
 
-# The peers run in a virtual environment of their own, so their dependencies never meet ours.
+# The peers run in virtual environments of their own, so their dependencies never meet ours:
+# nomenklatura (yente's scorer) for screening, python-threatexchange (HMA's library) for content.
 PEER_VENV := .venv-peer
 PEER_STAMP := $(PEER_VENV)/.peers-installed
+PYTX_VENV := .venv-pytx
+PYTX_STAMP := $(PYTX_VENV)/.peers-installed
 
 $(PEER_STAMP):
 	$(PYTHON) -m venv $(PEER_VENV)
 	$(PEER_VENV)/bin/pip install --quiet --disable-pip-version-check nomenklatura==4.17.4
 	@touch $@
 
-bench: install-test $(PEER_STAMP) ## Long benchmarks, ours and the peer side by side (results: docs/benchmarks.md)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python "$$b" --peer-python $(PEER_VENV)/bin/python || exit 1; done
+$(PYTX_STAMP):
+	$(PYTHON) -m venv $(PYTX_VENV)
+	$(PYTX_VENV)/bin/pip install --quiet --disable-pip-version-check threatexchange==1.2.17 \
+		faiss-cpu==1.15.1 pdqhash==0.2.8 pillow==13.0.0 numpy==2.4.6
+	@touch $@
+
+bench: install-test $(PEER_STAMP) $(PYTX_STAMP) ## Long benchmarks, ours and the peer side by side (docs/benchmarks.md)
+	$(BIN)/python bench/bench_pdq.py --peer-python $(PYTX_VENV)/bin/python
+	$(BIN)/python bench/bench_text.py --peer-python $(PYTX_VENV)/bin/python
+	$(BIN)/python bench/bench_hashing.py --peer-python $(PYTX_VENV)/bin/python
+	$(BIN)/python bench/bench_screening.py --peer-python $(PEER_VENV)/bin/python
 
 clean: ## Remove the virtual environment and caches (keeps ./ctx-data)
-	rm -rf $(VENV) $(PEER_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
+	rm -rf $(VENV) $(PEER_VENV) $(PYTX_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
