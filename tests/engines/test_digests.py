@@ -36,7 +36,16 @@ def test_invalid_digests_are_refused(raw: object) -> None:
 def test_registry() -> None:
     """The default registry knows content and entity kinds; refuses unknown kinds and double registration."""
     registry = default_kinds()
-    assert {k.name for k in registry} == {"md5", "sha256", "pdq", "video", "text", "url", "person", "organization"}
+    assert {k.name for k in registry} == {
+        "md5",
+        "sha256",
+        "pdq",
+        "video",
+        "text",
+        "url",
+        "person",
+        "organization",
+    }
     with pytest.raises(InvalidInput, match="md5, organization, pdq, person, sha256, text, url, video"):
         registry.get("sha1")
     with pytest.raises(ValueError, match="twice"):
