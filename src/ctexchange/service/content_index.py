@@ -36,7 +36,7 @@ from ctexchange.domain.queries import PageRequest, SignalQuery
 from ctexchange.domain.signals import Family, JsonValue, Signal, SignalStatus
 from ctexchange.engines.content.pdq import MIN_QUALITY
 from ctexchange.engines.content.pdq_index import PdqIndex
-from ctexchange.engines.content.text_index import TextIndex, fingerprint
+from ctexchange.engines.content.text_index import TextFingerprint, TextIndex, fingerprint
 from ctexchange.engines.content.url import parse_rule
 from ctexchange.engines.content.url_index import UrlIndex
 from ctexchange.engines.content.video import VideoFrame, parse_vpdq
@@ -113,8 +113,7 @@ class ContentIndexes:
         page = PageRequest(LOAD_PAGE)
         while True:
             got = uow.signals.find(SignalQuery(family=Family.CONTENT), None, page)
-            for signal in got.items:
-                self.put(signal)
+            self.put_many(got.items)
             if got.next_after is None:
                 return
             page = PageRequest(LOAD_PAGE, got.next_after)
@@ -123,39 +122,63 @@ class ContentIndexes:
         while True:
             changes = uow.signals.changes_since(self.seq or 0, CHANGE_BATCH)
             found = uow.signals.get_many([signal_id for _, signal_id, _ in changes])
-            for seq, signal_id, _ in changes:
-                self.seq = seq
-                signal = found.get(signal_id)
-                if signal is not None and signal.family is Family.CONTENT:
-                    self.put(signal)
+            self.put_many([s for s in found.values() if s.family is Family.CONTENT])
+            if changes:
+                self.seq = changes[-1][0]
             if len(changes) < CHANGE_BATCH:
                 return
 
     def put(self, signal: Signal) -> None:
         """Index `signal` as it is now: drop its old entry, add it again if it can match."""
+        self.put_many([signal])
+
+    def put_many(self, signals: Iterable[Signal]) -> None:
+        """Index signals as they are now; PDQ hashes and texts go into their indexes in one step each.
+
+        Loading a million signals one by one would make the PDQ and text indexes merge their buffers
+        hundreds of times; one call per page merges once.
+        """
+        latest = {signal.id: signal for signal in signals}
+        pdq_labels: list[int] = []
+        pdq_hashes: list[str] = []
+        texts: list[tuple[int, TextFingerprint]] = []
+        for signal in latest.values():
+            label = self._place(signal)
+            if label is None:
+                continue
+            if signal.kind == "pdq":
+                pdq_labels.append(label)
+                pdq_hashes.append(str(signal.value))
+            elif signal.kind == "text":
+                texts.append((label, fingerprint(str(signal.value))))
+            else:
+                self._add_value(label, signal.kind, signal.value, signal.value_key)
+        if pdq_labels:
+            self.pdq.add(pdq_labels, pdq_hashes)
+        if texts:
+            self.text.add_many(texts)
+
+    def _place(self, signal: Signal) -> int | None:
+        """Drop the signal's old entry; return its label if it can match now, else None."""
         self.changed = True
         label = self.labels.get(signal.id)
         if label is not None:
             self._drop(label)
         if signal.status not in MATCHABLE or signal.kind not in KINDS:
-            return
+            return None
         if label is None:
             label = self.next_label
             self.next_label += 1
             self.labels[signal.id] = label
         self.refs[label] = IndexedSignal(signal.id, signal.collection_id, signal.kind)
-        self._add_value(label, signal.kind, signal.value, signal.value_key)
+        return label
 
     def _add_value(self, label: int, kind: str, value: JsonValue, key: str) -> None:
         if kind in EXACT_KINDS:
             self.exact[kind].setdefault(key, set()).add(label)
             self.keys[label] = key
-        elif kind == "pdq":
-            self.pdq.add([label], [str(value)])
         elif kind == "video":
             self._add_video(label, value)
-        elif kind == "text":
-            self.text.add(label, fingerprint(str(value)))
         elif kind == "url":
             self.url.add(label, parse_rule(value))
 
