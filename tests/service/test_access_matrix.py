@@ -1,6 +1,6 @@
 """The access matrix: role x marking x same/other organization x sharing-group membership x named RED
-recipient, for every read path of the service (get, list, count, search, export, opinions, and
-collections by list, id and ORG/NAME).
+recipient, for every read path of the service (get, list, count, search, export, opinions, content
+match, and collections by list, id and ORG/NAME).
 
 The expectation is written here from DESIGN.md's table, independently of `ctexchange.domain.access`.
 Signals are written straight to the store so that every cell exists, including ones the service would
@@ -21,6 +21,7 @@ from ctexchange.domain.queries import AuditQuery, PageRequest, SignalQuery
 from ctexchange.domain.roles import Role
 from ctexchange.domain.signals import Collection, Signal
 from ctexchange.errors import Forbidden, NotFound
+from ctexchange.service.content import ContentQuery
 from ctexchange.service.context import Caller
 from ctexchange.service.exchange import Exchange
 from tests.store import factories as f
@@ -224,6 +225,25 @@ def test_collections(world: World, name: str) -> None:
                 with pytest.raises(NotFound) as info:
                     service.get(caller, ref)
                 assert info.value.message == f"collection {ref} not found"
+
+
+MATCHERS = {Role.ADMIN, Role.ANALYST, Role.REVIEWER, Role.SERVICE}
+
+
+@pytest.mark.parametrize("name", ALL_CALLERS)
+def test_content_match(world: World, name: str) -> None:
+    """A lookup of every signal's value returns exactly the visible ones; hidden hits leave no trace."""
+    caller = _caller(world, name)
+    queries = [ContentQuery(md5=str(s.value), id=str(s.id)) for s in world.signals]
+    if caller.principal.role not in MATCHERS:
+        with pytest.raises(Forbidden):
+            world.exchange.content.match_many(caller, queries)
+        return
+    outcomes = world.exchange.content.match_many(caller, queries)
+    for signal, outcome in zip(world.signals, outcomes, strict=True):
+        expected = [signal.id] if expected_visible(*world.cell(caller, signal)) else []
+        assert [h.signal.id for h in outcome.hits] == expected
+        assert outcome.restricted == []
 
 
 def test_sensitive_reads_are_audited(world: World) -> None:
