@@ -48,9 +48,21 @@ class Action(StrEnum):
     MATCH = "content.match"
     SCREEN = "entities.screen"
     IMPORT_LISTS = "entities.import"
+    READ_REQUESTS = "requests.read"
+    WRITE_REQUESTS = "requests.write"
+    READ_ALERTS = "alerts.read"
+    WRITE_ALERTS = "alerts.write"
 
 
-_READER = frozenset({Action.READ_SIGNALS, Action.READ_COLLECTIONS, Action.READ_MEMBERS})
+_READER = frozenset(
+    {
+        Action.READ_SIGNALS,
+        Action.READ_COLLECTIONS,
+        Action.READ_MEMBERS,
+        Action.READ_REQUESTS,
+        Action.READ_ALERTS,
+    }
+)
 
 GRANTS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: _READER
@@ -65,6 +77,8 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.MATCH,
         Action.SCREEN,
         Action.IMPORT_LISTS,
+        Action.WRITE_REQUESTS,
+        Action.WRITE_ALERTS,
     },
     Role.ANALYST: _READER
     | {
@@ -76,6 +90,8 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.MATCH,
         Action.SCREEN,
         Action.IMPORT_LISTS,
+        Action.WRITE_REQUESTS,
+        Action.WRITE_ALERTS,
     },
     Role.REVIEWER: _READER | {Action.CHANGE_STATUS, Action.GIVE_OPINION, Action.MATCH, Action.SCREEN},
     Role.AUDITOR: _READER | {Action.READ_AUDIT},
