@@ -278,3 +278,18 @@ def test_each_collection_holds_text_hits_to_its_own_thresholds(exchange: Exchang
     outcome = exchange.content.match(operator, ContentQuery(text=edited_text))
     assert [h.collection.name for h in outcome.hits] == ["plain-text"]
     assert outcome.hits[0].explanation["score"] < 0.95
+
+
+def test_content_works_on_every_store(any_exchange: Exchange) -> None:
+    """Adding, matching, following a status change and sightings behave the same on SQLite and PostgreSQL."""
+    operator = any_exchange.operator("test")
+    any_exchange.collections.create(operator, "bank", "AMBER")
+    any_exchange.content.add(operator, "bank", [ContentItem(png(pattern(9)), {}, ["propaganda"], None, "p9")])
+    add_text = ContentItem(None, {"text": QUOTE}, ["incitement"])
+    any_exchange.content.add(operator, "bank", [add_text])
+    hits = any_exchange.content.match(operator, ContentQuery(file=edited(9))).hits
+    assert [(h.signal.kind, h.signal.external_id) for h in hits] == [("pdq", "p9")]
+    [text_hit] = any_exchange.content.match(operator, ContentQuery(text=QUOTE)).hits
+    any_exchange.signals.set_status(operator, text_hit.signal.id, "delisted", "withdrawn by the owner")
+    assert any_exchange.content.match(operator, ContentQuery(text=QUOTE)).hits == []
+    assert len(any_exchange.content.sightings(operator)) == 2

@@ -293,3 +293,62 @@ def test_replacing_a_value_keeps_its_history(store: SqlStore) -> None:
         (2, "a" * 32, first, second),
     ]
     assert changes == ["add", "value", "value"]
+
+
+def test_signals_by_ids_and_by_key(store: SqlStore) -> None:
+    """get_many returns the existing signals by id (over several IN batches); by_key finds one value."""
+    coll, signals = _seed_collection(store, 1203)
+    wanted = [s.id for s in signals[::2]] + [uuid4()]
+    with store.snapshot() as uow:
+        found = uow.signals.get_many(wanted)
+        assert found == {s.id: s for s in signals[::2]}
+        assert uow.signals.by_key(coll.id, "md5", signals[5].value_key) == signals[5]
+        assert uow.signals.by_key(coll.id, "sha256", signals[5].value_key) is None
+
+
+def test_sightings_are_read_by_the_owner_newest_first(store: SqlStore) -> None:
+    """Sightings append in bulk and read back for the signal's owner only, newest first."""
+    from ctexchange.domain.sightings import Sighting
+
+    coll, signals = _seed_collection(store, 2)
+    platform = f.org("platform")
+    with store.transaction() as uow:
+        uow.members.add_org(platform)
+    made = [
+        Sighting(
+            uuid4(),
+            s.id,
+            coll.org_id,
+            platform.id,
+            "key:x",
+            "md5",
+            "exact",
+            0.0,
+            n == 0,
+            "r",
+            f.T0 + timedelta(seconds=n),
+        )
+        for n, s in enumerate(signals)
+    ]
+    with store.transaction() as uow:
+        uow.sightings.add_many(made)
+    with store.snapshot() as uow:
+        assert uow.sightings.of_owner(coll.org_id, None, None, 10) == made[::-1]
+        assert uow.sightings.of_owner(coll.org_id, signals[0].id, None, 10) == [made[0]]
+        assert uow.sightings.of_owner(coll.org_id, None, f.T0 + timedelta(seconds=1), 10) == [made[1]]
+        assert uow.sightings.of_owner(platform.id, None, None, 10) == []
+
+
+def test_collections_keep_their_hit_policy(store: SqlStore) -> None:
+    """A collection's hit policy reads back as written."""
+    from dataclasses import replace
+
+    from ctexchange.domain.signals import HitPolicy
+
+    org = f.org("owner")
+    coll = replace(f.collection(org.id, "notifying", Marking.AMBER), hit_policy=HitPolicy.NOTIFY)
+    with store.transaction() as uow:
+        uow.members.add_org(org)
+        uow.collections.add(coll)
+    with store.snapshot() as uow:
+        assert uow.collections.get(coll.id) == coll

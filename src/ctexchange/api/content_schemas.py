@@ -74,7 +74,7 @@ class ContentHitOut(BaseModel):
     match_type: str = Field(
         description="exact, perceptual, video, near_duplicate, containment, prefix or domain."
     )
-    distance: float | None = Field(None, description="PDQ: bits that differ (lower is closer).")
+    distance: int | None = Field(None, description="PDQ: bits that differ (lower is closer).")
     score: float | None = Field(None, description="Other kinds: similarity in [0, 1] (1 for exact).")
     labels: list[str]
     marking: str

@@ -130,11 +130,11 @@ class ContentHit:
     explanation: dict[str, Any]
 
     @property
-    def measure(self) -> dict[str, float]:
+    def measure(self) -> dict[str, int | float]:
         """`{"distance": bits}` for PDQ, else `{"score": x}` in [0, 1] (1 for exact hits)."""
         kind = self.signal.kind
         if kind == "pdq":
-            return {"distance": self.distance}
+            return {"distance": int(self.distance)}
         if kind == "text":
             return {"score": float(self.explanation["score"])}
         if kind == "video":
