@@ -95,7 +95,8 @@ class ContentHitOut(BaseModel):
             marking=hit.signal.marking.value,
             status=hit.signal.status.value,
             explanation=hit.explanation,
-            **hit.measure,
+            distance=int(hit.distance) if "distance" in hit.measure else None,
+            score=hit.measure.get("score"),
         )
 
 
