@@ -86,6 +86,12 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_int,
         "Largest accepted file upload (hash, match, add a file), in bytes.",
     ),
+    Setting(
+        "dispute_threshold",
+        2,
+        _parse_int,
+        "Organizations (other than the owner) whose disagreement makes an active signal disputed.",
+    ),
     Setting("page_size_default", 50, _parse_int, "Items per page when a list request names no limit."),
     Setting("page_size_max", 500, _parse_int, "Largest page a list request may ask for."),
     Setting("key_hash_cost", 14, _parse_cost, "log2 of the scrypt cost for new API key hashes (N)."),
@@ -105,6 +111,7 @@ class Settings:
     port: int = 8000
     max_body_bytes: int = 1_048_576
     max_upload_bytes: int = 209_715_200
+    dispute_threshold: int = 2
     page_size_default: int = 50
     page_size_max: int = 500
     key_hash_cost: int = 14

@@ -293,3 +293,51 @@ def test_content_works_on_every_store(any_exchange: Exchange) -> None:
     any_exchange.signals.set_status(operator, text_hit.signal.id, "delisted", "withdrawn by the owner")
     assert any_exchange.content.match(operator, ContentQuery(text=QUOTE)).hits == []
     assert len(any_exchange.content.sightings(operator)) == 2
+
+
+def test_negative_banks_silence_every_hit(exchange: Exchange, operator: Caller) -> None:
+    """An item in a negative bank (known benign) returns no hit, even when a positive bank holds it."""
+    exchange.collections.create(operator, "propaganda", "GREEN")
+    exchange.collections.create(operator, "news-footage", "GREEN", purpose="negative")
+    exchange.content.add(operator, "propaganda", [ContentItem(png(pattern(20)), {}, ["propaganda"])])
+    exchange.content.add(
+        operator, "news-footage", [ContentItem(None, {"pdq": _pdq_of(exchange, png(pattern(20)))})]
+    )
+    outcome = exchange.content.match(operator, ContentQuery(file=edited(20)))
+    assert outcome.hits == []
+    assert any("benign" in note for note in outcome.notes)
+    assert exchange.content.match(operator, ContentQuery(file=png(pattern(21)))).notes == []
+
+
+def test_false_positive_opinions_suppress_for_that_organization_only(
+    bank: Exchange, operator: Caller
+) -> None:
+    """A signal an organization marked false_positive stops matching for it; others still see the hit."""
+    add(bank, operator, md5="9" * 32)
+    platform = outsider(bank, operator, role="analyst")
+    [hit] = bank.content.match(platform, ContentQuery(md5="9" * 32)).hits
+    bank.signals.give_opinion(platform, hit.signal.id, "false_positive", "a stock photo")
+    assert bank.content.match(platform, ContentQuery(md5="9" * 32)).hits == []
+    assert len(bank.content.match(operator, ContentQuery(md5="9" * 32)).hits) == 1
+    bank.signals.give_opinion(platform, hit.signal.id, "agree")
+    assert len(bank.content.match(platform, ContentQuery(md5="9" * 32)).hits) == 1
+
+
+class Recorder:
+    """A match observer that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int]] = []
+
+    def matched(self, caller: Caller, outcomes: object) -> None:
+        """Record the caller's actor and the number of visible hits."""
+        self.seen.append((caller.principal.actor, sum(len(o.hits) for o in outcomes)))  # type: ignore[attr-defined]
+
+
+def test_the_observer_hears_every_lookup(bank: Exchange, operator: Caller) -> None:
+    """The match observer (review cases) is told of each batch with its visible hits."""
+    recorder = Recorder()
+    bank.content.observer = recorder
+    add(bank, operator, md5="8" * 32)
+    bank.content.match_many(operator, [ContentQuery(md5="8" * 32), ContentQuery(md5="7" * 32)])
+    assert recorder.seen == [(operator.principal.actor, 1)]

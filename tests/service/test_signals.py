@@ -128,3 +128,25 @@ def test_page_limits(exchange: Exchange) -> None:
         exchange.signals.page_request(10_000, None)
     with pytest.raises(InvalidInput, match="cursor"):
         exchange.signals.page_request(10, "not-a-cursor")
+
+
+def test_enough_disagreement_disputes_a_signal(exchange: Exchange, operator: Caller) -> None:
+    """Two organizations other than the owner disagreeing make an active signal disputed, audited."""
+    from ctexchange.domain.queries import AuditQuery
+
+    exchange.collections.create(operator, "shared", "GREEN")
+    signal = exchange.signals.add(operator, "shared", NewSignal("md5", "5" * 32))
+    callers = []
+    for name in ("agency-a", "agency-b"):
+        exchange.members.create_org(operator, name, "national-agency")
+        exchange.members.create_user(operator, name, f"{name}-analyst", "analyst")
+        key = exchange.members.create_key(operator, f"{name}-analyst", "k").text
+        callers.append(exchange.auth.authenticate(key, "t"))
+    exchange.signals.give_opinion(operator, signal.id, "disagree", "the owner's own view does not count")
+    exchange.signals.give_opinion(callers[0], signal.id, "disagree", "not terrorist content")
+    assert exchange.signals.get(operator, signal.id).status.value == "active"
+    exchange.signals.give_opinion(callers[1], signal.id, "false_positive", "a news photo")
+    assert exchange.signals.get(operator, signal.id).status.value == "disputed"
+    with exchange.store.snapshot() as uow:
+        events = uow.audit.events(AuditQuery(action="signal.disputed"))
+    assert [e.entry.details["organizations_against"] for e in events] == [2]

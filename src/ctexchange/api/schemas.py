@@ -133,6 +133,8 @@ class CollectionIn(BaseModel):
             "description": "Hashes of propaganda videos reported by members.",
             "kind_settings": {"pdq": {"distance": 31}},
             "hit_policy": "hide",
+            "purpose": "positive",
+            "requires_review": True,
         }
     )
 
@@ -147,6 +149,14 @@ class CollectionIn(BaseModel):
         "hide",
         description="What a caller whose lookup hits a signal it may not see learns: nothing (`hide`) or "
         "that a restricted signal matched and which organization to contact (`notify`).",
+    )
+    purpose: str = Field(
+        "positive",
+        description="`positive`: content to act on; `negative`: known benign content (news footage, "
+        "counter-speech) that silences every hit on what it holds.",
+    )
+    requires_review: bool = Field(
+        False, description="Matches made by service keys against this bank open a review case."
     )
 
 
@@ -380,6 +390,8 @@ class CollectionOut(BaseModel):
     description: str
     kind_settings: dict[str, dict[str, Any]]
     hit_policy: str
+    purpose: str
+    requires_review: bool
     created_at: datetime
 
     @classmethod
@@ -394,6 +406,8 @@ class CollectionOut(BaseModel):
             description=collection.description,
             kind_settings={k: dict(v) for k, v in collection.kind_settings.items()},
             hit_policy=collection.hit_policy.value,
+            purpose=collection.purpose.value,
+            requires_review=collection.requires_review,
             created_at=collection.created_at,
         )
 

@@ -30,6 +30,8 @@ def collection_doc(collection: Collection) -> dict[str, Any]:
         "description": collection.description,
         "kind_settings": {kind: dict(values) for kind, values in collection.kind_settings.items()},
         "hit_policy": collection.hit_policy.value,
+        "purpose": collection.purpose.value,
+        "requires_review": collection.requires_review,
         "created_at": iso(collection.created_at),
     }
 
@@ -55,6 +57,12 @@ def collection_create(
             help="What a caller that may not see a hit learns: nothing (hide) or whom to contact (notify).",
         ),
     ] = "hide",
+    negative: Annotated[
+        bool, typer.Option("--negative", help="A bank of known benign content: it silences hits.")
+    ] = False,
+    requires_review: Annotated[
+        bool, typer.Option("--requires-review", help="Service keys' matches open a review case.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a collection owned by the operator organization."""
@@ -62,7 +70,10 @@ def collection_create(
     if pdq_distance is not None:
         settings["pdq"] = {"distance": pdq_distance}
     with operator_session(ctx) as (exchange, caller):
-        created = exchange.collections.create(caller, name, marking, group, description, settings, hit_policy)
+        purpose = "negative" if negative else "positive"
+        created = exchange.collections.create(
+            caller, name, marking, group, description, settings, hit_policy, purpose, requires_review
+        )
     if as_json:
         output.emit_json(collection_doc(created))
     else:

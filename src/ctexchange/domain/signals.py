@@ -93,9 +93,23 @@ class HitPolicy(Choice):
     NOTIFY = "notify"
 
 
+class BankPurpose(Choice):
+    """What a bank holds: content to act on, or known benign content that must never produce a hit.
+
+    A lookup that hits a `negative` bank (news footage, counter-speech) returns no hit at all for that
+    item, whatever positive banks it also hits: the item is known to be benign.
+    """
+
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
 @dataclass(frozen=True)
 class Collection:
-    """A bank of signals owned by one organization."""
+    """A bank of signals owned by one organization.
+
+    `requires_review`: matches that service keys (upload pipelines) make against it open a review case.
+    """
 
     id: UUID
     name: str
@@ -106,6 +120,8 @@ class Collection:
     kind_settings: Mapping[str, Mapping[str, JsonValue]]
     created_at: datetime
     hit_policy: HitPolicy = HitPolicy.HIDE
+    purpose: BankPurpose = BankPurpose.POSITIVE
+    requires_review: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from ctexchange.domain.kinds import KindRegistry
 from ctexchange.domain.markings import Marking
 from ctexchange.domain.roles import Action
-from ctexchange.domain.signals import Collection, HitPolicy, JsonValue
+from ctexchange.domain.signals import BankPurpose, Collection, HitPolicy, JsonValue
 from ctexchange.domain.text import clean_name, clean_text
 from ctexchange.errors import InvalidInput, NotFound
 from ctexchange.service.access import audience, require, visible_collection
@@ -35,6 +35,8 @@ class CollectionService:
         description: str = "",
         kind_settings: Mapping[str, Mapping[str, JsonValue]] | None = None,
         hit_policy: str = "hide",
+        purpose: str = "positive",
+        requires_review: bool = False,
     ) -> Collection:
         """Create a collection owned by the caller's organization.
 
@@ -44,6 +46,9 @@ class CollectionService:
         require(caller, Action.WRITE_COLLECTIONS)
         parsed = Marking.parse(marking, "marking")
         policy = HitPolicy.parse(hit_policy, "hit_policy")
+        bank_purpose = BankPurpose.parse(purpose, "purpose")
+        if not isinstance(requires_review, bool):
+            raise InvalidInput.expected("requires_review", "true or false", requires_review)
         settings = self._settings(kind_settings or {})
         with self.store.transaction() as uow:
             group_id = None if group_ref is None else self._member_group(uow, caller, group_ref)
@@ -57,6 +62,8 @@ class CollectionService:
                 settings,
                 self.clock(),
                 policy,
+                bank_purpose,
+                requires_review,
             )
             uow.collections.add(collection)
             record(
@@ -65,7 +72,13 @@ class CollectionService:
                 self.clock,
                 "collection.create",
                 ("collection", collection.id, collection.org_id),
-                {"name": collection.name, "marking": parsed.value, "hit_policy": policy.value},
+                {
+                    "name": collection.name,
+                    "marking": parsed.value,
+                    "hit_policy": policy.value,
+                    "purpose": bank_purpose.value,
+                    "requires_review": requires_review,
+                },
             )
         return collection
 

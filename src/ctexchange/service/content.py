@@ -22,14 +22,14 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from ctexchange.domain.access import can_see_signal
 from ctexchange.domain.kinds import KindRegistry
 from ctexchange.domain.roles import Action
 from ctexchange.domain.sightings import Sighting
-from ctexchange.domain.signals import Collection, HitPolicy, JsonValue, Signal
+from ctexchange.domain.signals import BankPurpose, Collection, HitPolicy, JsonValue, Signal
 from ctexchange.engines.content.media import MediaType, sniff
 from ctexchange.engines.content.pdq import DEFAULT_DISTANCE, MIN_QUALITY, ImageHashes, hash_image
 from ctexchange.engines.content.text import MAX_TEXT_CHARS
@@ -52,6 +52,7 @@ from ctexchange.service.signals import NewSignal, SignalService
 from ctexchange.store.protocol import Store, UnitOfWork
 
 MAX_BATCH = 1000
+BENIGN_NOTE = "the item matches known benign content (a negative bank): no hit is returned for it"
 MAX_HITS = 100
 PROBE_FIELDS = ("text", "url", "pdq", "md5", "sha256")
 
@@ -161,6 +162,14 @@ class MatchOutcome:
     notes: list[str]
 
 
+class MatchObserver(Protocol):
+    """Told of every lookup's outcome after its sightings are written (review cases subscribe here)."""
+
+    def matched(self, caller: Caller, outcomes: Sequence[MatchOutcome]) -> None:
+        """React to the visible hits of a batch of lookups made by `caller`."""
+        ...
+
+
 @dataclass(frozen=True)
 class AddOutcome:
     """What adding one item did: the signals created and the kinds already present."""
@@ -188,6 +197,7 @@ class ContentService:
         self.clock = clock
         self.signals = signals
         self.indexes = ContentIndexes(index_dir, store_id)
+        self.observer: MatchObserver | None = None
 
     # -- hashing -------------------------------------------------------------------------------------
 
@@ -293,22 +303,27 @@ class ContentService:
         prepared: list[tuple[list[Probe], dict[str, JsonValue], list[str]]],
         raw: list[list[RawHit]],
     ) -> list[MatchOutcome]:
-        """Apply each collection's settings and the access rules; write sightings; audit the reads."""
-        found = self._hydrate({hit.label for hits in raw for hit in hits})
+        """Apply each collection's settings, negative banks, the caller's suppression list and the access
+        rules; write sightings; audit the reads; tell the observer (review cases) what was found."""
+        found = self._hydrate(caller, {hit.label for hits in raw for hit in hits})
         sightings: list[Sighting] = []
         outcomes = []
         for query, (probes, hashes, notes), hits in zip(queries, prepared, raw, strict=True):
+            judged = [
+                j for h in hits if (j := self._judge(h, found, probes, query.allow_low_quality)) is not None
+            ]
+            benign = [j for j in judged if j.collection.purpose is BankPurpose.NEGATIVE]
+            if benign:
+                judged, notes = benign, [*notes, BENIGN_NOTE]
+            judged = [j for j in judged if j.signal.id not in found.suppressed]
             visible, restricted = [], []
-            for hit in hits:
-                judged = self._judge(hit, found, probes, query.allow_low_quality)
-                if judged is None:
-                    continue
-                is_visible = can_see_signal(caller.principal, judged.signal)
-                sightings.append(self._sighting(caller, judged, is_visible))
-                if is_visible:
-                    visible.append(judged)
-                elif judged.collection.hit_policy is HitPolicy.NOTIFY:
-                    restricted.append(RestrictedHit(found.owners[judged.signal.org_id], judged.signal.kind))
+            for hit in judged:
+                is_visible = can_see_signal(caller.principal, hit.signal)
+                sightings.append(self._sighting(caller, hit, is_visible))
+                if is_visible and not benign:
+                    visible.append(hit)
+                elif not is_visible and hit.collection.hit_policy is HitPolicy.NOTIFY and not benign:
+                    restricted.append(RestrictedHit(found.owners[hit.signal.org_id], hit.signal.kind))
             visible.sort(key=lambda h: (h.distance, str(h.signal.id)))
             outcomes.append(
                 MatchOutcome(query.id, hashes, visible[:MAX_HITS], sorted(set(restricted), key=str), notes)
@@ -319,9 +334,11 @@ class ContentService:
         record_reads(
             self.store, caller, self.clock, "content.match", [h.signal for o in outcomes for h in o.hits]
         )
+        if self.observer is not None:
+            self.observer.matched(caller, outcomes)
         return outcomes
 
-    def _hydrate(self, labels: set[int]) -> Hydrated:
+    def _hydrate(self, caller: Caller, labels: set[int]) -> Hydrated:
         with self.indexes.lock:
             refs = {label: self.indexes.refs[label] for label in labels if label in self.indexes.refs}
             sizes = {label: len(self.indexes.video_frames.get(label, ())) for label in refs}
@@ -337,8 +354,9 @@ class ContentService:
                 for oid in {s.org_id for s in signals.values()}
                 if (org := uow.members.org(oid)) is not None
             }
+            suppressed = uow.signals.false_positives_of(caller.principal.org_id, list(signals))
         by_label = {label: signals[ref.signal_id] for label, ref in refs.items() if ref.signal_id in signals}
-        return Hydrated(by_label, collections, owners, sizes)
+        return Hydrated(by_label, collections, owners, sizes, suppressed)
 
     def _judge(self, hit: RawHit, found: Hydrated, probes: list[Probe], allow_low: bool) -> ContentHit | None:
         """Return the hit as the caller's result if it passes its collection's settings, else None."""
@@ -490,6 +508,7 @@ class Hydrated:
     collections: dict[UUID, Collection]
     owners: dict[UUID, str]
     video_sizes: dict[int, int]
+    suppressed: set[UUID]
 
 
 def _setting(collection: Collection, kind: str, name: str, default: Any) -> Any:

@@ -58,7 +58,9 @@ def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) 
     """Wire the services around an open store."""
     kinds = default_kinds()
     members = MemberService(store, clock, settings.key_hash_cost)
-    signals = SignalService(store, kinds, clock, settings.page_size_default, settings.page_size_max)
+    signals = SignalService(
+        store, kinds, clock, settings.page_size_default, settings.page_size_max, settings.dispute_threshold
+    )
     index_dir = settings.home_path / "indexes" / "content"
     return Exchange(
         settings=settings,

@@ -79,8 +79,17 @@ def clean_labels(raw: Sequence[str], field_name: str = "labels") -> frozenset[st
 class SignalService:
     """Add, read, list, count, export signals; change their status; give opinions."""
 
-    def __init__(self, store: Store, kinds: KindRegistry, clock: Clock, page_default: int, page_max: int):
+    def __init__(
+        self,
+        store: Store,
+        kinds: KindRegistry,
+        clock: Clock,
+        page_default: int,
+        page_max: int,
+        dispute_threshold: int = 2,
+    ):
         self.store = store
+        self.dispute_threshold = dispute_threshold
         self.kinds = kinds
         self.clock = clock
         self.page_default = page_default
@@ -249,7 +258,12 @@ class SignalService:
             return visible_signal(uow, caller, signal.id)
 
     def give_opinion(self, caller: Caller, signal_id: UUID | str, verdict: str, note: str = "") -> Opinion:
-        """Record the caller's organization's opinion of a signal it can see (replacing an earlier one)."""
+        """Record the caller's organization's opinion of a signal it can see (replacing an earlier one).
+
+        A `false_positive` opinion also puts the signal on the organization's suppression list: it stops
+        matching for that organization alone. When `dispute_threshold` organizations other than the owner
+        disagree (disagree or false_positive), an active signal becomes `disputed` (audited, with the count).
+        """
         require(caller, Action.GIVE_OPINION)
         parsed = Verdict.parse(verdict, "verdict")
         text = clean_text(note, "note", max_chars=2000, allow_empty=True, multiline=True)
@@ -267,7 +281,26 @@ class SignalService:
                 ("signal", signal.id, signal.org_id),
                 {"verdict": parsed.value},
             )
+            self._dispute_if_contested(uow, caller, signal)
         return opinion
+
+    def _dispute_if_contested(self, uow: UnitOfWork, caller: Caller, signal: Signal) -> None:
+        against = {
+            o.org_id
+            for o in uow.signals.opinions(signal.id)
+            if o.verdict is not Verdict.AGREE and o.org_id != signal.org_id
+        }
+        if signal.status is not SignalStatus.ACTIVE or len(against) < self.dispute_threshold:
+            return
+        uow.signals.set_status(signal.id, SignalStatus.DISPUTED, self.clock())
+        record(
+            uow,
+            caller,
+            self.clock,
+            "signal.disputed",
+            ("signal", signal.id, signal.org_id),
+            {"from": signal.status.value, "to": "disputed", "organizations_against": len(against)},
+        )
 
     def opinions(self, caller: Caller, signal_id: UUID | str) -> list[Opinion]:
         """Return the opinions on a signal the caller may see."""

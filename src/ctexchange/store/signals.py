@@ -10,6 +10,7 @@ from ctexchange.domain.access import Audience
 from ctexchange.domain.markings import Marking
 from ctexchange.domain.queries import Page, PageRequest, SignalQuery
 from ctexchange.domain.signals import (
+    BankPurpose,
     Collection,
     Family,
     HitPolicy,
@@ -47,6 +48,8 @@ def _collection(row: Row) -> Collection:
         kind_settings=from_json(row["kind_settings"]),
         created_at=parse_ts(row["created_at"]),
         hit_policy=HitPolicy(row["hit_policy"]),
+        purpose=BankPurpose(row["purpose"]),
+        requires_review=bool(row["requires_review"]),
     )
 
 
@@ -60,8 +63,8 @@ class SqlCollections:
         """Insert a collection; a name its organization uses already is a Conflict."""
         self.db.run(
             "INSERT INTO collections (id, name, org_id, default_marking, sharing_group_id, description,"
-            " kind_settings, created_at, hit_policy)"
-            " VALUES (:id, :name, :org, :marking, :grp, :descr, :settings, :at, :policy)",
+            " kind_settings, created_at, hit_policy, purpose, requires_review) VALUES (:id, :name, :org,"
+            " :marking, :grp, :descr, :settings, :at, :policy, :purpose, :review)",
             {
                 "id": str(collection.id),
                 "name": collection.name,
@@ -72,6 +75,8 @@ class SqlCollections:
                 "settings": to_json(collection.kind_settings),
                 "at": ts(collection.created_at),
                 "policy": collection.hit_policy.value,
+                "purpose": collection.purpose.value,
+                "review": collection.requires_review,
             },
             conflict=f"your organization has a collection named '{collection.name}' already",
         )
@@ -333,6 +338,21 @@ class SqlSignals:
                 "at": ts(opinion.created_at),
             },
         )
+
+    def false_positives_of(self, org_id: UUID, signal_ids: Sequence[UUID]) -> set[UUID]:
+        """Return which of these signals the organization judged a false positive (its suppression list)."""
+        found: set[UUID] = set()
+        unique = sorted({str(i) for i in signal_ids})
+        for start in range(0, len(unique), _IN_BATCH):
+            chunk = {f"i{n}": v for n, v in enumerate(unique[start : start + _IN_BATCH])}
+            in_list = ", ".join(f":{name}" for name in chunk)
+            rows = self.db.rows(
+                "SELECT signal_id FROM opinions WHERE org_id = :org AND verdict = :fp"
+                f" AND signal_id IN ({in_list})",
+                {**chunk, "org": str(org_id), "fp": Verdict.FALSE_POSITIVE.value},
+            )
+            found.update(uid(r["signal_id"]) for r in rows)
+        return found
 
     def opinions(self, signal_id: UUID) -> list[Opinion]:
         """Return the opinions on a signal, oldest first."""

@@ -26,7 +26,15 @@ def create_collection(body: CollectionIn, caller: CallerDep, exchange: ExchangeD
     """Create a collection owned by the caller's organization, with its default marking, sharing group
     (one the organization belongs to) and per-kind settings."""
     created = exchange.collections.create(
-        caller, body.name, body.marking, body.group, body.description, body.kind_settings, body.hit_policy
+        caller,
+        body.name,
+        body.marking,
+        body.group,
+        body.description,
+        body.kind_settings,
+        body.hit_policy,
+        body.purpose,
+        body.requires_review,
     )
     return CollectionOut.of(created)
 
