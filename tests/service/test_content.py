@@ -219,6 +219,9 @@ def test_indexes_persist_and_reload(bank: Exchange, operator: Caller) -> None:
     """Saved indexes load in a new service and then follow changes made since."""
     bank.content.add(operator, "propaganda", [ContentItem(png(pattern(7)), {})])
     add(bank, operator, text=QUOTE)
+    add(bank, operator, md5="6" * 32)
+    [gone] = bank.content.match(operator, ContentQuery(md5="6" * 32)).hits
+    bank.signals.set_status(operator, gone.signal.id, "expired", "old")
     assert bank.content.match(operator, ContentQuery(file=edited(7))).hits
     bank.content.save_indexes()
     add(bank, operator, url="https://later.example/a")
@@ -233,6 +236,9 @@ def test_indexes_persist_and_reload(bank: Exchange, operator: Caller) -> None:
     assert [h.signal.kind for h in fresh.match(operator, ContentQuery(file=edited(7))).hits] == ["pdq"]
     assert fresh.match(operator, ContentQuery(url="later.example/a")).hits
     assert fresh.match(operator, ContentQuery(text=QUOTE)).hits
+    assert fresh.match(operator, ContentQuery(md5="6" * 32)).hits == []
+    with bank.store.snapshot() as uow:
+        assert fresh.indexes.seq == uow.signals.last_change_seq()
 
 
 def test_a_corrupt_saved_index_is_rebuilt(bank: Exchange, operator: Caller) -> None:

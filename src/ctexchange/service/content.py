@@ -340,7 +340,8 @@ class ContentService:
 
     def _hydrate(self, caller: Caller, labels: set[int]) -> Hydrated:
         with self.indexes.lock:
-            refs = {label: self.indexes.refs[label] for label in labels if label in self.indexes.refs}
+            found_refs = {label: self.indexes.ref(label) for label in labels}
+            refs = {label: ref for label, ref in found_refs.items() if ref is not None}
             sizes = {label: len(self.indexes.video_frames.get(label, ())) for label in refs}
         with self.store.snapshot() as uow:
             signals = uow.signals.get_many([ref.signal_id for ref in refs.values()])

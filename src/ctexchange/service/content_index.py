@@ -49,6 +49,7 @@ LOAD_PAGE = 1000
 MATCHABLE = (SignalStatus.ACTIVE, SignalStatus.DISPUTED)
 EXACT_KINDS = ("md5", "sha256")
 KINDS = ("md5", "sha256", "pdq", "video", "text", "url")
+NONE = 255  # kind code of a label whose signal cannot match now (removed, expired, delisted)
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,17 @@ class ContentIndexes:
         self._reset()
 
     def _reset(self) -> None:
-        self.refs: dict[int, IndexedSignal] = {}
-        self.labels: dict[UUID, int] = {}
+        # Label-indexed arrays rather than a Python object per signal: a million signals load in a second
+        # (building a million UUID objects alone takes several). `labels` maps a signal id's 16 bytes.
+        self._signal_ids = np.zeros((0, 16), dtype=np.uint8)
+        self._collections = np.zeros(0, dtype=np.int32)
+        self._kinds = np.zeros(0, dtype=np.uint8)
+        self.collection_ids: list[UUID] = []
+        self._collection_codes: dict[UUID, int] = {}
+        self.labels: dict[bytes, int] = {}
         self.next_label = 0
+        self._pending_pdq: list[tuple[int, str]] = []
+        self._pending_text: list[tuple[int, TextFingerprint]] = []
         self.exact: dict[str, dict[str, set[int]]] = {kind: {} for kind in EXACT_KINDS}
         self.keys: dict[int, str] = {}
         self.pdq = PdqIndex()
@@ -113,8 +122,9 @@ class ContentIndexes:
         page = PageRequest(LOAD_PAGE)
         while True:
             got = uow.signals.find(SignalQuery(family=Family.CONTENT), None, page)
-            self.put_many(got.items)
+            self.put_many(got.items, flush=False)
             if got.next_after is None:
+                self._flush()
                 return
             page = PageRequest(LOAD_PAGE, got.next_after)
 
@@ -132,46 +142,81 @@ class ContentIndexes:
         """Index `signal` as it is now: drop its old entry, add it again if it can match."""
         self.put_many([signal])
 
-    def put_many(self, signals: Iterable[Signal]) -> None:
+    def put_many(self, signals: Iterable[Signal], flush: bool = True) -> None:
         """Index signals as they are now; PDQ hashes and texts go into their indexes in one step each.
 
-        Loading a million signals one by one would make the PDQ and text indexes merge their buffers
-        hundreds of times; one call per page merges once.
+        Adding a million signals page by page would make the PDQ and text indexes merge their buffers
+        hundreds of times; a full load holds them back (`flush=False`) and adds them all at once.
         """
         latest = {signal.id: signal for signal in signals}
-        pdq_labels: list[int] = []
-        pdq_hashes: list[str] = []
-        texts: list[tuple[int, TextFingerprint]] = []
         for signal in latest.values():
             label = self._place(signal)
             if label is None:
                 continue
             if signal.kind == "pdq":
-                pdq_labels.append(label)
-                pdq_hashes.append(str(signal.value))
+                self._pending_pdq.append((label, str(signal.value)))
             elif signal.kind == "text":
-                texts.append((label, fingerprint(str(signal.value))))
+                self._pending_text.append((label, fingerprint(str(signal.value))))
             else:
                 self._add_value(label, signal.kind, signal.value, signal.value_key)
-        if pdq_labels:
-            self.pdq.add(pdq_labels, pdq_hashes)
-        if texts:
-            self.text.add_many(texts)
+        if flush:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending_pdq:
+            labels, hashes = zip(*self._pending_pdq, strict=True)
+            self.pdq.add(list(labels), list(hashes))
+        if self._pending_text:
+            self.text.add_many(self._pending_text)
+        self._pending_pdq, self._pending_text = [], []
 
     def _place(self, signal: Signal) -> int | None:
         """Drop the signal's old entry; return its label if it can match now, else None."""
         self.changed = True
-        label = self.labels.get(signal.id)
+        label = self.labels.get(signal.id.bytes)
         if label is not None:
             self._drop(label)
         if signal.status not in MATCHABLE or signal.kind not in KINDS:
             return None
         if label is None:
-            label = self.next_label
-            self.next_label += 1
-            self.labels[signal.id] = label
-        self.refs[label] = IndexedSignal(signal.id, signal.collection_id, signal.kind)
+            label = self._new_label(signal.id)
+        self._collections[label] = self._collection_code(signal.collection_id)
+        self._kinds[label] = KINDS.index(signal.kind)
         return label
+
+    def _new_label(self, signal_id: UUID) -> int:
+        label = self.next_label
+        if label >= len(self._kinds):
+            self._grow(max(1024, 2 * len(self._kinds)))
+        self.next_label += 1
+        self._signal_ids[label] = np.frombuffer(signal_id.bytes, dtype=np.uint8)
+        self.labels[signal_id.bytes] = label
+        return label
+
+    def _grow(self, capacity: int) -> None:
+        grown = np.zeros((capacity, 16), dtype=np.uint8)
+        grown[: len(self._signal_ids)] = self._signal_ids
+        self._signal_ids = grown
+        self._collections = np.resize(self._collections, capacity)
+        self._kinds = np.concatenate([self._kinds, np.full(capacity - len(self._kinds), NONE, np.uint8)])
+
+    def _collection_code(self, collection_id: UUID) -> int:
+        code = self._collection_codes.get(collection_id)
+        if code is None:
+            code = self._collection_codes[collection_id] = len(self.collection_ids)
+            self.collection_ids.append(collection_id)
+        return code
+
+    def ref(self, label: int) -> IndexedSignal | None:
+        """Return what the mirror holds of the signal with this label, or None if it cannot match."""
+        if not 0 <= label < self.next_label or self._kinds[label] == NONE:
+            return None
+        signal_id = UUID(bytes=self._signal_ids[label].tobytes())
+        collection_id = self.collection_ids[int(self._collections[label])]
+        return IndexedSignal(signal_id, collection_id, KINDS[int(self._kinds[label])])
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self._kinds[: self.next_label] != NONE))
 
     def _add_value(self, label: int, kind: str, value: JsonValue, key: str) -> None:
         if kind in EXACT_KINDS:
@@ -191,22 +236,24 @@ class ContentIndexes:
         self.video_frames[label] = frame_labels
 
     def _drop(self, label: int) -> None:
-        ref = self.refs.pop(label, None)
-        if ref is None:
+        code = int(self._kinds[label])
+        if code == NONE:
             return
-        if ref.kind in EXACT_KINDS:
+        self._kinds[label] = NONE
+        kind = KINDS[code]
+        if kind in EXACT_KINDS:
             key = self.keys.pop(label)
-            holders = self.exact[ref.kind].get(key, set())
+            holders = self.exact[kind].get(key, set())
             holders.discard(label)
             if not holders:
-                self.exact[ref.kind].pop(key, None)
-        elif ref.kind == "pdq":
+                self.exact[kind].pop(key, None)
+        elif kind == "pdq":
             self.pdq.remove([label])
-        elif ref.kind == "video":
+        elif kind == "video":
             self.frames.remove(self.video_frames.pop(label, []))
-        elif ref.kind == "text":
+        elif kind == "text":
             self.text.remove(label)
-        elif ref.kind == "url":
+        elif kind == "url":
             self.url.remove(label)
 
     def save(self) -> None:
@@ -227,14 +274,12 @@ class ContentIndexes:
             self.changed = False
 
     def _write(self, target: Path) -> None:
-        labels = sorted(self.refs)
-        refs = [self.refs[label] for label in labels]
-        np.save(target / "labels.npy", np.asarray(labels, dtype=np.int64))
-        np.save(target / "signal_ids.npy", _uuid_array([r.signal_id for r in refs]))
-        np.save(target / "collection_ids.npy", _uuid_array([r.collection_id for r in refs]))
-        np.save(target / "kinds.npy", np.asarray([KINDS.index(r.kind) for r in refs], dtype=np.uint8))
-        exact_rows = [(label, self.keys[label]) for label in labels if label in self.keys]
-        (target / "exact.json").write_text(json.dumps(exact_rows))
+        count = self.next_label
+        np.save(target / "signal_ids.npy", self._signal_ids[:count])
+        np.save(target / "collections.npy", self._collections[:count])
+        np.save(target / "kinds.npy", self._kinds[:count])
+        (target / "collection_ids.json").write_text(json.dumps([str(c) for c in self.collection_ids]))
+        (target / "exact.json").write_text(json.dumps(sorted(self.keys.items())))
         (target / "videos.json").write_text(json.dumps({str(k): v for k, v in self.video_frames.items()}))
         for name, index in (("pdq", self.pdq), ("frames", self.frames), ("text", self.text)):
             (target / name).mkdir()
@@ -262,18 +307,19 @@ class ContentIndexes:
 
     def _read(self, source: Path, next_label: int) -> None:
         self._reset()
-        labels = np.load(source / "labels.npy", allow_pickle=False).tolist()
-        signal_ids = _uuids(np.load(source / "signal_ids.npy", allow_pickle=False))
-        collection_ids = _uuids(np.load(source / "collection_ids.npy", allow_pickle=False))
-        kinds = np.load(source / "kinds.npy", allow_pickle=False).tolist()
-        if not len(labels) == len(signal_ids) == len(collection_ids) == len(kinds):
-            raise ValueError("the saved content index is inconsistent")
-        for label, sid, cid, kind in zip(labels, signal_ids, collection_ids, kinds, strict=True):
-            self.refs[label] = IndexedSignal(sid, cid, KINDS[kind])
-            self.labels[sid] = label
+        signal_ids = np.load(source / "signal_ids.npy", allow_pickle=False)
+        collections = np.load(source / "collections.npy", allow_pickle=False)
+        kinds = np.load(source / "kinds.npy", allow_pickle=False)
+        self.collection_ids = [UUID(c) for c in json.loads((source / "collection_ids.json").read_text())]
+        self._collection_codes = {c: n for n, c in enumerate(self.collection_ids)}
+        _check_arrays(signal_ids, collections, kinds, next_label, len(self.collection_ids))
+        self._signal_ids, self._collections, self._kinds = signal_ids, collections, kinds
+        raw = signal_ids.tobytes()
+        live = np.flatnonzero(kinds != NONE).tolist()
+        self.labels = {raw[16 * label : 16 * label + 16]: label for label in live}
         for label, key in json.loads((source / "exact.json").read_text()):
-            self.keys[label] = key
-            self.exact[self.refs[label].kind].setdefault(key, set()).add(label)
+            self.keys[int(label)] = key
+            self.exact[KINDS[int(kinds[label])]].setdefault(key, set()).add(int(label))
         videos = json.loads((source / "videos.json").read_text())
         self.video_frames = {int(k): [int(x) for x in v] for k, v in videos.items()}
         self.pdq = PdqIndex.load(source / "pdq")
@@ -284,14 +330,19 @@ class ContentIndexes:
         self.changed = False
 
 
-def _uuid_array(ids: list[UUID]) -> np.ndarray:
-    return np.frombuffer(b"".join(i.bytes for i in ids), dtype=np.uint8).reshape(len(ids), 16)
-
-
-def _uuids(array: np.ndarray) -> list[UUID]:
-    if array.ndim != 2 or array.shape[1] != 16:
-        raise ValueError("saved ids must be 16 bytes each")
-    return [UUID(bytes=bytes(row)) for row in array]
+def _check_arrays(
+    signal_ids: np.ndarray, collections: np.ndarray, kinds: np.ndarray, count: int, collection_count: int
+) -> None:
+    """Refuse saved arrays of the wrong shape or type, or pointing outside their tables."""
+    shapes_ok = signal_ids.shape == (count, 16) and collections.shape == (count,) and kinds.shape == (count,)
+    types_ok = signal_ids.dtype == np.uint8 and collections.dtype == np.int32 and kinds.dtype == np.uint8
+    if not (shapes_ok and types_ok):
+        raise ValueError("the saved content index is inconsistent")
+    live = kinds != NONE
+    if np.any(kinds[live] >= len(KINDS)) or np.any(
+        (collections[live] < 0) | (collections[live] >= collection_count)
+    ):
+        raise ValueError("the saved content index points outside its tables")
 
 
 def store_fingerprint(store_url: str) -> str:
