@@ -92,6 +92,12 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_int,
         "Organizations (other than the owner) whose disagreement makes an active signal disputed.",
     ),
+    Setting(
+        "flood_hits_per_hour",
+        100,
+        _parse_int,
+        "Sightings of one signal by one organization in an hour above which its cases are quarantined.",
+    ),
     Setting("page_size_default", 50, _parse_int, "Items per page when a list request names no limit."),
     Setting("page_size_max", 500, _parse_int, "Largest page a list request may ask for."),
     Setting("key_hash_cost", 14, _parse_cost, "log2 of the scrypt cost for new API key hashes (N)."),
@@ -112,6 +118,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     max_upload_bytes: int = 209_715_200
     dispute_threshold: int = 2
+    flood_hits_per_hour: int = 100
     page_size_default: int = 50
     page_size_max: int = 500
     key_hash_cost: int = 14

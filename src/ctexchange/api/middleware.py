@@ -155,7 +155,9 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body must be at most {max_bytes} bytes (got more)")
 
 
-UPLOAD_PATHS = re.compile(r"^/v1/(hash|match|collections/[^/]+/files)$")
+UPLOAD_PATHS = re.compile(
+    r"^/v1/(hash|match|collections/[^/]+/files|requests/[^/]+/attachments|cases/[^/]+/evidence)$"
+)
 
 
 class BodyLimitMiddleware:

@@ -13,12 +13,14 @@ import typer
 from typer.core import TyperGroup
 
 from ctexchange import __version__
-from ctexchange.cli import content, output, screening, setup
+from ctexchange.cli import alerts, content, output, requests, screening, setup
 from ctexchange.cli.audit import audit_app
+from ctexchange.cli.cases import case_app
 from ctexchange.cli.collections import collection_app
 from ctexchange.cli.lists import import_app
 from ctexchange.cli.members import group_app, key_app, org_app, user_app
 from ctexchange.cli.state import Invocation, invocation
+from ctexchange.cli.stix import export_app, import_stix
 
 PASSING = (typer.Exit, typer.Abort, typer.TyperException)  # click's own exits and usage errors
 
@@ -80,12 +82,17 @@ app.add_typer(group_app, name="group")
 app.add_typer(collection_app, name="collection")
 app.add_typer(audit_app, name="audit")
 app.add_typer(import_app, name="import")
+import_app.command("stix")(import_stix)
+app.add_typer(export_app, name="export")
 app.command("screen")(screening.screen)
 app.command("screen-batch")(screening.screen_batch)
 app.command("hash")(content.hash_files)
 app.add_typer(content.bank_app, name="bank")
 app.command("match")(content.match)
 app.command("match-batch")(content.match_batch)
+app.add_typer(requests.request_app, name="request")
+app.add_typer(alerts.alert_app, name="alert")
+app.add_typer(case_app, name="case")
 
 
 def main() -> None:

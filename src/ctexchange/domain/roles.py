@@ -52,6 +52,9 @@ class Action(StrEnum):
     WRITE_REQUESTS = "requests.write"
     READ_ALERTS = "alerts.read"
     WRITE_ALERTS = "alerts.write"
+    READ_CASES = "cases.read"
+    DECIDE_CASES = "cases.decide"
+    FILE_CASES = "cases.file"
 
 
 _READER = frozenset(
@@ -61,6 +64,7 @@ _READER = frozenset(
         Action.READ_MEMBERS,
         Action.READ_REQUESTS,
         Action.READ_ALERTS,
+        Action.READ_CASES,
     }
 )
 
@@ -79,6 +83,8 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.IMPORT_LISTS,
         Action.WRITE_REQUESTS,
         Action.WRITE_ALERTS,
+        Action.DECIDE_CASES,
+        Action.FILE_CASES,
     },
     Role.ANALYST: _READER
     | {
@@ -92,10 +98,15 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.IMPORT_LISTS,
         Action.WRITE_REQUESTS,
         Action.WRITE_ALERTS,
+        Action.DECIDE_CASES,
+        Action.FILE_CASES,
     },
-    Role.REVIEWER: _READER | {Action.CHANGE_STATUS, Action.GIVE_OPINION, Action.MATCH, Action.SCREEN},
+    Role.REVIEWER: _READER
+    | {Action.CHANGE_STATUS, Action.GIVE_OPINION, Action.MATCH, Action.SCREEN}
+    | {Action.DECIDE_CASES, Action.FILE_CASES},
     Role.AUDITOR: _READER | {Action.READ_AUDIT},
-    Role.SERVICE: frozenset({Action.READ_COLLECTIONS, Action.WRITE_SIGNALS, Action.MATCH, Action.SCREEN}),
+    Role.SERVICE: frozenset({Action.READ_COLLECTIONS, Action.WRITE_SIGNALS, Action.MATCH, Action.SCREEN})
+    | {Action.READ_CASES, Action.FILE_CASES},
 }
 
 

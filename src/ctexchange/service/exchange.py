@@ -10,16 +10,20 @@ from dataclasses import dataclass
 
 from ctexchange.domain.kinds import KindRegistry
 from ctexchange.engines import default_kinds
+from ctexchange.service.alerts import AlertService
 from ctexchange.service.audit import AuditService
 from ctexchange.service.auth import Authenticator
+from ctexchange.service.cases import CaseService
 from ctexchange.service.collections import CollectionService
 from ctexchange.service.content import ContentService
 from ctexchange.service.content_index import store_fingerprint
 from ctexchange.service.context import Caller, Clock, local_actor_name, new_request_id, utc_now
 from ctexchange.service.imports import ImportService
 from ctexchange.service.members import MemberService
+from ctexchange.service.requests import RequestService
 from ctexchange.service.screening import ScreeningService
 from ctexchange.service.signals import SignalService
+from ctexchange.service.stix import StixService
 from ctexchange.settings import Settings
 from ctexchange.store import open_store
 from ctexchange.store.base import SqlStore
@@ -41,6 +45,10 @@ class Exchange:
     imports: ImportService
     screening: ScreeningService
     content: ContentService
+    requests: RequestService
+    alerts: AlertService
+    cases: CaseService
+    stix: StixService
 
     def operator(self, request_id: str | None = None) -> Caller:
         """Return the caller for the local operator (the CLI on the machine holding the store)."""
@@ -62,6 +70,16 @@ def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) 
         store, kinds, clock, settings.page_size_default, settings.page_size_max, settings.dispute_threshold
     )
     index_dir = settings.home_path / "indexes" / "content"
+    content = ContentService(store, kinds, clock, signals, index_dir, store_fingerprint(settings.store_url))
+    cases = CaseService(
+        store,
+        clock,
+        signals,
+        settings.page_size_default,
+        settings.page_size_max,
+        settings.flood_hits_per_hour,
+    )
+    content.observer = cases
     return Exchange(
         settings=settings,
         store=store,
@@ -74,9 +92,11 @@ def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) 
         auth=Authenticator(store, members, clock),
         imports=ImportService(store, clock),
         screening=ScreeningService(store, clock),
-        content=ContentService(
-            store, kinds, clock, signals, index_dir, store_fingerprint(settings.store_url)
-        ),
+        content=content,
+        requests=RequestService(store, clock, settings.page_size_default, settings.page_size_max),
+        alerts=AlertService(store, clock, settings.page_size_default, settings.page_size_max),
+        cases=cases,
+        stix=StixService(store, kinds, clock, signals, settings.page_size_default, settings.page_size_max),
     )
 
 

@@ -15,12 +15,16 @@ from datetime import UTC, datetime
 from importlib import resources
 
 from ctexchange.errors import StoreUnavailable
+from ctexchange.store.alerts import SqlAlerts
 from ctexchange.store.audit import SqlAudit
+from ctexchange.store.cases import SqlCases
 from ctexchange.store.codec import ts
 from ctexchange.store.db import Db
 from ctexchange.store.members import SqlGroups, SqlMembers
+from ctexchange.store.requests import SqlRequests
 from ctexchange.store.sightings import SqlSightings
 from ctexchange.store.signals import SqlCollections, SqlSignals
+from ctexchange.store.taxii import SqlTaxii
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -36,6 +40,10 @@ class SqlUnit:
         self.signals = SqlSignals(db)
         self.audit = SqlAudit(db)
         self.sightings = SqlSightings(db)
+        self.requests = SqlRequests(db)
+        self.alerts = SqlAlerts(db)
+        self.taxii = SqlTaxii(db)
+        self.cases = SqlCases(db)
 
 
 @dataclass(frozen=True)

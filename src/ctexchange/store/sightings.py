@@ -73,3 +73,13 @@ class SqlSightings:
             f"SELECT * FROM sightings WHERE {' AND '.join(where)} ORDER BY at DESC, id LIMIT :limit", params
         )
         return [_sighting(r) for r in rows]
+
+    def count_for(self, org_id: UUID, signal_id: UUID, since: datetime) -> int:
+        """Return how many sightings organization `org_id` made of a signal at or after `since`."""
+        return int(
+            self.db.scalar(
+                "SELECT COUNT(*) AS n FROM sightings"
+                " WHERE org_id = :org AND signal_id = :sig AND at >= :since",
+                {"org": str(org_id), "sig": str(signal_id), "since": ts(since)},
+            )
+        )

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ctexchange.api.routes import audit, collections, content, health, members, screening, signals
+from ctexchange.api.routes import (
+    alerts,
+    audit,
+    cases,
+    collections,
+    content,
+    health,
+    members,
+    requests,
+    screening,
+    signals,
+    taxii,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -13,5 +25,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     signals.router,
     screening.router,
     content.router,
+    alerts.router,
+    requests.router,
+    cases.router,
     audit.router,
+    taxii.router,
 )
