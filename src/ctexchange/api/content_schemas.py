@@ -19,6 +19,7 @@ from ctexchange.service.content import (
     MatchOutcome,
     RestrictedHit,
 )
+from ctexchange.service.reports import SightingSummary, is_anonymised
 
 EXAMPLE_PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 LOOKUP_FIELDS = ("text", "url", "pdq", "md5", "sha256")
@@ -229,6 +230,12 @@ class SightingOut(BaseModel):
     match_type: str
     distance: float
     is_visible: bool = Field(description="Whether that organization may see the signal.")
+    is_anonymised: bool = Field(
+        description="The signal's bank is `anonymised`: `org_id` is a pseudonym's id, not the organization's."
+    )
+    pseudonym: str | None = Field(
+        description="`member-N`: the N-th organization to have matched this signal (anonymised banks only)."
+    )
     at: datetime
 
     @classmethod
@@ -242,5 +249,54 @@ class SightingOut(BaseModel):
             match_type=sighting.match_type,
             distance=sighting.distance,
             is_visible=sighting.is_visible,
+            is_anonymised=is_anonymised(sighting),
+            pseudonym=sighting.actor if is_anonymised(sighting) else None,
             at=sighting.at,
+        )
+
+
+class SightingCountOut(BaseModel):
+    """How many sightings one organization (or pseudonym) made in one bucket."""
+
+    bucket: str = Field(description="The hour (`2026-11-29T06`) or day (`2026-11-29`), UTC.")
+    org: str = Field(
+        description="The organization's id, or `SIGNAL_ID/member-N` for one that matched a signal of an"
+        " anonymised bank."
+    )
+    is_anonymised: bool
+    count: int
+
+
+class BucketOut(BaseModel):
+    """How many sightings there were in one bucket."""
+
+    bucket: str
+    count: int
+
+
+class SightingSummaryOut(BaseModel):
+    """Sighting counts of your signals (or one of them) over time."""
+
+    signal_id: UUID | None
+    start: datetime = Field(description="The first moment counted.")
+    end: datetime = Field(description="The first moment no longer counted.")
+    bucket: str = Field(description="`hour` or `day`.")
+    total: int
+    buckets: list[BucketOut] = Field(description="Buckets with at least one sighting, oldest first.")
+    organizations: list[SightingCountOut] = Field(description="Per bucket and matching organization.")
+
+    @classmethod
+    def of(cls, summary: SightingSummary) -> SightingSummaryOut:
+        """Render a summary."""
+        return cls(
+            signal_id=summary.signal_id,
+            start=summary.start,
+            end=summary.end,
+            bucket=summary.bucket,
+            total=summary.total,
+            buckets=[BucketOut(bucket=b, count=n) for b, n in summary.per_bucket],
+            organizations=[
+                SightingCountOut(bucket=c.bucket, org=c.org, is_anonymised=c.is_anonymised, count=c.count)
+                for c in summary.per_org
+            ],
         )

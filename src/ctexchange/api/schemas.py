@@ -135,6 +135,7 @@ class CollectionIn(BaseModel):
             "hit_policy": "hide",
             "purpose": "positive",
             "requires_review": True,
+            "sighting_policy": "named",
         }
     )
 
@@ -157,6 +158,11 @@ class CollectionIn(BaseModel):
     )
     requires_review: bool = Field(
         False, description="Matches made by service keys against this bank open a review case."
+    )
+    sighting_policy: str = Field(
+        "named",
+        description="What you learn of who matched your signals: which organization (`named`) or a "
+        "pseudonym per signal, `member-1`, `member-2`, ... (`anonymised`).",
     )
 
 
@@ -392,6 +398,7 @@ class CollectionOut(BaseModel):
     hit_policy: str
     purpose: str
     requires_review: bool
+    sighting_policy: str = Field(description="`named` or `anonymised`: what the owner learns of who matched.")
     created_at: datetime
 
     @classmethod
@@ -408,6 +415,7 @@ class CollectionOut(BaseModel):
             hit_policy=collection.hit_policy.value,
             purpose=collection.purpose.value,
             requires_review=collection.requires_review,
+            sighting_policy=collection.sighting_policy.value,
             created_at=collection.created_at,
         )
 

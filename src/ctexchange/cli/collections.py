@@ -32,6 +32,7 @@ def collection_doc(collection: Collection) -> dict[str, Any]:
         "hit_policy": collection.hit_policy.value,
         "purpose": collection.purpose.value,
         "requires_review": collection.requires_review,
+        "sighting_policy": collection.sighting_policy.value,
         "created_at": iso(collection.created_at),
     }
 
@@ -63,6 +64,14 @@ def collection_create(
     requires_review: Annotated[
         bool, typer.Option("--requires-review", help="Service keys' matches open a review case.")
     ] = False,
+    sighting_policy: Annotated[
+        str,
+        typer.Option(
+            "--sighting-policy",
+            help="What you learn of who matched your signals: the organization (named) or a pseudonym"
+            " (anonymised).",
+        ),
+    ] = "named",
     as_json: JsonFlag = False,
 ) -> None:
     """Create a collection owned by the operator organization."""
@@ -72,7 +81,16 @@ def collection_create(
     with operator_session(ctx) as (exchange, caller):
         purpose = "negative" if negative else "positive"
         created = exchange.collections.create(
-            caller, name, marking, group, description, settings, hit_policy, purpose, requires_review
+            caller,
+            name,
+            marking,
+            group,
+            description,
+            settings,
+            hit_policy,
+            purpose,
+            requires_review,
+            sighting_policy,
         )
     if as_json:
         output.emit_json(collection_doc(created))

@@ -19,8 +19,10 @@ from ctexchange.cli.cases import case_app
 from ctexchange.cli.collections import collection_app
 from ctexchange.cli.lists import import_app
 from ctexchange.cli.members import group_app, key_app, org_app, user_app
+from ctexchange.cli.reports import report_app
 from ctexchange.cli.state import Invocation, invocation
 from ctexchange.cli.stix import export_app, import_stix
+from ctexchange.cli.webhooks import webhook_app
 
 PASSING = (typer.Exit, typer.Abort, typer.TyperException)  # click's own exits and usage errors
 
@@ -93,6 +95,8 @@ app.command("match-batch")(content.match_batch)
 app.add_typer(requests.request_app, name="request")
 app.add_typer(alerts.alert_app, name="alert")
 app.add_typer(case_app, name="case")
+app.add_typer(report_app, name="report")
+app.add_typer(webhook_app, name="webhook")
 
 
 def main() -> None:

@@ -55,6 +55,7 @@ class Action(StrEnum):
     READ_CASES = "cases.read"
     DECIDE_CASES = "cases.decide"
     FILE_CASES = "cases.file"
+    MANAGE_WEBHOOKS = "webhooks.manage"
 
 
 _READER = frozenset(
@@ -85,6 +86,7 @@ GRANTS: dict[Role, frozenset[Action]] = {
         Action.WRITE_ALERTS,
         Action.DECIDE_CASES,
         Action.FILE_CASES,
+        Action.MANAGE_WEBHOOKS,
     },
     Role.ANALYST: _READER
     | {

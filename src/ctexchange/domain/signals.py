@@ -93,6 +93,18 @@ class HitPolicy(Choice):
     NOTIFY = "notify"
 
 
+class SightingPolicy(Choice):
+    """What the owner of a signal learns of the organizations whose lookups matched it.
+
+    `named`: which organization matched (the default). `anonymised`: that an organization matched, shown
+    as a pseudonym stable for one signal (`member-1`, `member-2`, ... in order of first sighting), never
+    its id, its user or key, nor its request.
+    """
+
+    NAMED = "named"
+    ANONYMISED = "anonymised"
+
+
 class BankPurpose(Choice):
     """What a bank holds: content to act on, or known benign content that must never produce a hit.
 
@@ -122,6 +134,7 @@ class Collection:
     hit_policy: HitPolicy = HitPolicy.HIDE
     purpose: BankPurpose = BankPurpose.POSITIVE
     requires_review: bool = False
+    sighting_policy: SightingPolicy = SightingPolicy.NAMED
 
 
 @dataclass(frozen=True)

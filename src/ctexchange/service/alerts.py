@@ -69,12 +69,14 @@ from ctexchange.domain.markings import Marking
 from ctexchange.domain.roles import Action, is_allowed
 from ctexchange.domain.signals import Family
 from ctexchange.domain.text import clean_text
+from ctexchange.domain.webhooks import WebhookEvent
 from ctexchange.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from ctexchange.service.access import parse_id, require, visible_signal
 from ctexchange.service.audit import record
 from ctexchange.service.context import Caller, Clock
 from ctexchange.service.members import find_group, find_org, find_user
 from ctexchange.service.screening import make_query
+from ctexchange.service.webhooks import Notifier
 from ctexchange.store.protocol import Store, UnitOfWork
 
 T = TypeVar("T")
@@ -245,11 +247,20 @@ def _refs(refs: Sequence[str], field: str) -> Sequence[str]:
 class AlertService:
     """Issue, read, list, update, extend, cancel and acknowledge alerts."""
 
-    def __init__(self, store: Store, clock: Clock, page_default: int, page_max: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        page_default: int,
+        page_max: int,
+        *,
+        notifier: Notifier | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.page_default = page_default
         self.page_max = page_max
+        self.notifier = notifier
 
     # Writes -------------------------------------------------------------------------------------------
 
@@ -304,6 +315,10 @@ class AlertService:
                     "valid_until": new.valid_until.isoformat(),
                 },
             )
+            if self.notifier is not None and marking is not Marking.RED:
+                told = {"alert_id": str(alert.id), "kind": kind.value, "marking": marking.value}
+                for org_id in sorted(orgs):
+                    self.notifier.emit(uow, org_id, WebhookEvent.ALERT_RECEIVED, {**told})
             return self._views(uow, caller, [self._stored(uow, alert.id)], now)[0]
 
     def update(self, caller: Caller, alert_id: UUID | str, changes: AlertChanges, note: str) -> AlertView:

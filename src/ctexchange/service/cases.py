@@ -76,6 +76,7 @@ from ctexchange.domain.queries import Page, PageRequest
 from ctexchange.domain.roles import Action, Role
 from ctexchange.domain.signals import JsonValue
 from ctexchange.domain.text import clean_text
+from ctexchange.domain.webhooks import WebhookEvent
 from ctexchange.errors import InvalidInput, InvalidTransition, NotFound, PayloadTooLarge
 from ctexchange.service.access import parse_id, require, require_coalition_admin
 from ctexchange.service.audit import record
@@ -84,6 +85,7 @@ from ctexchange.service.context import Caller, Clock
 from ctexchange.service.pages import decode_cursor
 from ctexchange.service.requests import clean_media_type
 from ctexchange.service.signals import SignalService
+from ctexchange.service.webhooks import Notifier
 from ctexchange.store.protocol import Store, UnitOfWork
 
 MAX_ORDER_AGE_DAYS = 366
@@ -142,6 +144,7 @@ class CaseService:
         flood_hits_per_hour: int,
         *,
         max_evidence_bytes: int = MAX_EVIDENCE_BYTES,
+        notifier: Notifier | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -150,6 +153,7 @@ class CaseService:
         self.page_max = page_max
         self.flood_hits_per_hour = flood_hits_per_hour
         self.max_evidence_bytes = max_evidence_bytes
+        self.notifier = notifier
 
     # Opening (the content service's observer) -----------------------------------------------------------
 
@@ -241,6 +245,8 @@ class CaseService:
             "is_quarantined": case.is_quarantined,
         }
         record(uow, caller, self.clock, "case.open" if is_new else "case.hits", _obj(case), details)
+        if is_new and self.notifier is not None:
+            self.notifier.emit(uow, org_id, WebhookEvent.CASE_OPENED, {"case_id": str(case.id)})
 
     # Decisions ------------------------------------------------------------------------------------------
 
@@ -378,6 +384,9 @@ class CaseService:
             if updated.minutes_to_removal is not None and move is CaseMove.CONFIRM:
                 details["minutes_to_removal"] = updated.minutes_to_removal
             record(uow, caller, self.clock, f"case.{move.value}", _obj(case), details)
+            if self.notifier is not None:
+                told = {"case_id": str(case.id), "move": move.value, "from": case.status.value}
+                self.notifier.emit(uow, case.org_id, WebhookEvent.CASE_DECIDED, {**told, "to": target.value})
         return updated
 
     def record_removal_order(self, caller: Caller, case_id: UUID | str, received_at: datetime | str) -> Case:

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from ctexchange.domain.kinds import KindRegistry
 from ctexchange.domain.markings import Marking
 from ctexchange.domain.roles import Action
-from ctexchange.domain.signals import BankPurpose, Collection, HitPolicy, JsonValue
+from ctexchange.domain.signals import BankPurpose, Collection, HitPolicy, JsonValue, SightingPolicy
 from ctexchange.domain.text import clean_name, clean_text
 from ctexchange.errors import InvalidInput, NotFound
 from ctexchange.service.access import audience, require, visible_collection
@@ -37,16 +37,20 @@ class CollectionService:
         hit_policy: str = "hide",
         purpose: str = "positive",
         requires_review: bool = False,
+        sighting_policy: str = "named",
     ) -> Collection:
         """Create a collection owned by the caller's organization.
 
         `hit_policy` says what a caller whose lookup hits a signal it may not see learns: nothing
-        (`hide`) or that a restricted signal matched and whom to contact (`notify`).
+        (`hide`) or that a restricted signal matched and whom to contact (`notify`). `sighting_policy`
+        says what the owner learns of who matched: which organization (`named`) or a pseudonym
+        (`anonymised`).
         """
         require(caller, Action.WRITE_COLLECTIONS)
         parsed = Marking.parse(marking, "marking")
         policy = HitPolicy.parse(hit_policy, "hit_policy")
         bank_purpose = BankPurpose.parse(purpose, "purpose")
+        sightings = SightingPolicy.parse(sighting_policy, "sighting_policy")
         if not isinstance(requires_review, bool):
             raise InvalidInput.expected("requires_review", "true or false", requires_review)
         settings = self._settings(kind_settings or {})
@@ -64,6 +68,7 @@ class CollectionService:
                 policy,
                 bank_purpose,
                 requires_review,
+                sightings,
             )
             uow.collections.add(collection)
             record(
@@ -78,6 +83,7 @@ class CollectionService:
                     "hit_policy": policy.value,
                     "purpose": bank_purpose.value,
                     "requires_review": requires_review,
+                    "sighting_policy": sightings.value,
                 },
             )
         return collection

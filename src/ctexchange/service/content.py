@@ -48,6 +48,7 @@ from ctexchange.service.access import owned_signal, require, visible_collection
 from ctexchange.service.audit import record_reads
 from ctexchange.service.content_index import FRAME_BITS, MATCHABLE, ContentIndexes, unique_good_frames
 from ctexchange.service.context import Caller, Clock
+from ctexchange.service.reports import mask_sightings
 from ctexchange.service.signals import NewSignal, SignalService
 from ctexchange.store.protocol import Store, UnitOfWork
 
@@ -465,13 +466,15 @@ class ContentService:
     # -- sightings -----------------------------------------------------------------------------------
 
     def sightings(self, caller: Caller, signal_ref: str | None = None, limit: int = 100) -> list[Sighting]:
-        """Return the newest sightings of the caller's organization's signals (owners only)."""
+        """Return the newest sightings of the caller's organization's signals (owners only); the
+        organizations that matched signals of an `anonymised` bank are shown by pseudonym."""
         require(caller, Action.READ_SIGNALS)
         if not 1 <= limit <= 1000:
             raise InvalidInput.expected("limit", "an integer from 1 to 1000", limit)
         with self.store.snapshot() as uow:
             signal_id = None if signal_ref is None else owned_signal(uow, caller, signal_ref).id
-            return uow.sightings.of_owner(caller.principal.org_id, signal_id, None, limit)
+            found = uow.sightings.of_owner(caller.principal.org_id, signal_id, None, limit)
+            return mask_sightings(uow, found)
 
     def save_indexes(self) -> None:
         """Persist the content indexes (after a bulk load, and when a server stops)."""

@@ -20,10 +20,12 @@ from ctexchange.service.content_index import store_fingerprint
 from ctexchange.service.context import Caller, Clock, local_actor_name, new_request_id, utc_now
 from ctexchange.service.imports import ImportService
 from ctexchange.service.members import MemberService
+from ctexchange.service.reports import ReportService
 from ctexchange.service.requests import RequestService
 from ctexchange.service.screening import ScreeningService
 from ctexchange.service.signals import SignalService
 from ctexchange.service.stix import StixService
+from ctexchange.service.webhooks import Notifier, Observers, WebhookService
 from ctexchange.settings import Settings
 from ctexchange.store import open_store
 from ctexchange.store.base import SqlStore
@@ -49,6 +51,8 @@ class Exchange:
     alerts: AlertService
     cases: CaseService
     stix: StixService
+    reports: ReportService
+    webhooks: WebhookService
 
     def operator(self, request_id: str | None = None) -> Caller:
         """Return the caller for the local operator (the CLI on the machine holding the store)."""
@@ -65,6 +69,7 @@ class Exchange:
 def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) -> Exchange:
     """Wire the services around an open store."""
     kinds = default_kinds()
+    notifier = Notifier(store, clock)
     members = MemberService(store, clock, settings.key_hash_cost)
     signals = SignalService(
         store, kinds, clock, settings.page_size_default, settings.page_size_max, settings.dispute_threshold
@@ -78,8 +83,9 @@ def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) 
         settings.page_size_default,
         settings.page_size_max,
         settings.flood_hits_per_hour,
+        notifier=notifier,
     )
-    content.observer = cases
+    content.observer = Observers(cases, notifier)
     return Exchange(
         settings=settings,
         store=store,
@@ -93,10 +99,16 @@ def build_exchange(settings: Settings, store: SqlStore, clock: Clock = utc_now) 
         imports=ImportService(store, clock),
         screening=ScreeningService(store, clock),
         content=content,
-        requests=RequestService(store, clock, settings.page_size_default, settings.page_size_max),
-        alerts=AlertService(store, clock, settings.page_size_default, settings.page_size_max),
+        requests=RequestService(
+            store, clock, settings.page_size_default, settings.page_size_max, notifier=notifier
+        ),
+        alerts=AlertService(
+            store, clock, settings.page_size_default, settings.page_size_max, notifier=notifier
+        ),
         cases=cases,
         stix=StixService(store, kinds, clock, signals, settings.page_size_default, settings.page_size_max),
+        reports=ReportService(store, clock),
+        webhooks=WebhookService(store, clock),
     )
 
 

@@ -70,11 +70,13 @@ from ctexchange.domain.requests import (
 from ctexchange.domain.roles import Action
 from ctexchange.domain.signals import Family, Signal
 from ctexchange.domain.text import clean_text
+from ctexchange.domain.webhooks import WebhookEvent
 from ctexchange.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, PayloadTooLarge
 from ctexchange.service.access import parse_id, require, visible_signal
 from ctexchange.service.audit import record
 from ctexchange.service.context import Caller, Clock
 from ctexchange.service.pages import decode_cursor
+from ctexchange.service.webhooks import Notifier
 from ctexchange.store.protocol import Store, UnitOfWork
 
 MAX_DEADLINE_DAYS = 3 * 366
@@ -294,6 +296,7 @@ class RequestService:
         *,
         max_attachment_bytes: int = MAX_ATTACHMENT_BYTES,
         max_request_bytes: int = MAX_REQUEST_ATTACHMENT_BYTES,
+        notifier: Notifier | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -301,6 +304,7 @@ class RequestService:
         self.page_max = page_max
         self.max_attachment_bytes = max_attachment_bytes
         self.max_request_bytes = max_request_bytes
+        self.notifier = notifier
 
     # Drafts ---------------------------------------------------------------------------------------------
 
@@ -510,6 +514,11 @@ class RequestService:
             if reason:
                 details["reason"] = text
             record(uow, caller, self.clock, f"request.{move.value}", _obj(moved, caller), details)
+            if self.notifier is not None and moved.sent_at is not None:
+                event = WebhookEvent.REQUEST_RECEIVED if move is Move.SEND else WebhookEvent.REQUEST_MOVED
+                told = {"request_id": str(moved.id), "move": move.value, "from": request.status.value}
+                other = moved.counterpart_of(caller.principal.org_id)
+                self.notifier.emit(uow, other, event, {**told, "to": target.value})
         return moved
 
     def _check_sendable(self, uow: UnitOfWork, caller: Caller, request: AssistanceRequest) -> None:

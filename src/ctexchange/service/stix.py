@@ -82,6 +82,7 @@ from ctexchange.interop.stix import stix_time as stix_time
 from ctexchange.service.access import audience, owned_collection, parse_id, require, visible_collection
 from ctexchange.service.audit import record, record_reads
 from ctexchange.service.context import Caller, Clock
+from ctexchange.service.reports import mask_sightings
 from ctexchange.service.signals import SignalService, clean_labels
 from ctexchange.store.protocol import Store, UnitOfWork
 from ctexchange.store.taxii import StatusDetail as StatusDetail
@@ -259,7 +260,10 @@ class _Export:
 
     def _sightings(self, signal: Signal) -> Iterator[dict[str, Any]]:
         with self.service.store.snapshot() as uow:
-            found = uow.sightings.of_owner(signal.org_id, signal.id, None, MAX_SIGHTINGS_PER_SIGNAL)
+            # Anonymised banks name no matching organization, in an export as anywhere else.
+            found = mask_sightings(
+                uow, uow.sightings.of_owner(signal.org_id, signal.id, None, MAX_SIGHTINGS_PER_SIGNAL)
+            )
         for sighting in found:
             yield from self._supporting(sighting.org_id, signal.marking)
             yield sighting_object(sighting, signal)

@@ -21,10 +21,12 @@ from ctexchange.store.cases import SqlCases
 from ctexchange.store.codec import ts
 from ctexchange.store.db import Db
 from ctexchange.store.members import SqlGroups, SqlMembers
+from ctexchange.store.reports import SqlReports
 from ctexchange.store.requests import SqlRequests
 from ctexchange.store.sightings import SqlSightings
 from ctexchange.store.signals import SqlCollections, SqlSignals
 from ctexchange.store.taxii import SqlTaxii
+from ctexchange.store.webhooks import SqlWebhooks
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -44,6 +46,8 @@ class SqlUnit:
         self.alerts = SqlAlerts(db)
         self.taxii = SqlTaxii(db)
         self.cases = SqlCases(db)
+        self.reports = SqlReports(db)
+        self.webhooks = SqlWebhooks(db)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,41 @@
-"""Sightings in SQL: appended in bulk by lookups, read by the signal's owner, newest first."""
+"""Sightings in SQL: appended in bulk by lookups, read by the signal's owner, newest first.
+
+Counts over time are grouped in SQL by a prefix of the stored time text (`substr(at, 1, 13)` is the
+hour, `substr(at, 1, 10)` the day): times are fixed-width ISO 8601 text in UTC on both backends, so the
+same query buckets the same way on SQLite and PostgreSQL. Each count carries its collection's sighting
+policy; masking anonymised organizations is the service's job, with `first_seen` giving the order that
+numbers their pseudonyms.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from ctexchange.domain.sightings import Sighting
+from ctexchange.domain.signals import SightingPolicy
 from ctexchange.store.codec import parse_ts, ts, uid
 from ctexchange.store.db import Db, Row
+
+_IN_BATCH = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+
+BUCKET_CHARS = {"hour": 13, "day": 10}
+"""How many leading characters of the stored time text name each bucket size."""
+
+
+@dataclass(frozen=True)
+class SightingCount:
+    """How many sightings one organization made of one signal in one bucket (`2026-11-29T06` or
+    `2026-11-29`), with the sighting policy of the signal's collection."""
+
+    bucket: str
+    signal_id: UUID
+    org_id: UUID
+    policy: SightingPolicy
+    count: int
 
 
 def _sighting(row: Row) -> Sighting:
@@ -83,3 +110,51 @@ class SqlSightings:
                 {"org": str(org_id), "sig": str(signal_id), "since": ts(since)},
             )
         )
+
+    def counts(
+        self, owner_id: UUID, signal_id: UUID | None, start: datetime, end: datetime, bucket: str
+    ) -> list[SightingCount]:
+        """Return the sightings of an organization's signals in [start, end) counted per bucket (`hour` or
+        `day`), signal and matching organization, oldest bucket first."""
+        chars = BUCKET_CHARS[bucket]
+        where = ["x.signal_org_id = :owner", "x.at >= :start", "x.at < :end"]
+        params: dict[str, object] = {"owner": str(owner_id), "start": ts(start), "end": ts(end)}
+        if signal_id is not None:
+            where.append("x.signal_id = :sig")
+            params["sig"] = str(signal_id)
+        bucket_sql = f"substr(x.at, 1, {chars})"
+        rows = self.db.rows(
+            f"SELECT {bucket_sql} AS bucket, x.signal_id, x.org_id, c.sighting_policy, COUNT(*) AS n"
+            " FROM sightings x JOIN signals s ON s.id = x.signal_id"
+            " JOIN collections c ON c.id = s.collection_id"
+            f" WHERE {' AND '.join(where)} GROUP BY {bucket_sql}, x.signal_id, x.org_id, c.sighting_policy"
+            " ORDER BY bucket, x.signal_id, x.org_id",
+            params,
+        )
+        return [
+            SightingCount(
+                r["bucket"],
+                uid(r["signal_id"]),
+                uid(r["org_id"]),
+                SightingPolicy(r["sighting_policy"]),
+                int(r["n"]),
+            )
+            for r in rows
+        ]
+
+    def first_seen(self, signal_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+        """Return, per signal, the organizations that ever matched it in order of their first sighting."""
+        found: dict[UUID, list[UUID]] = {}
+        unique = sorted({str(i) for i in signal_ids})
+        for start in range(0, len(unique), _IN_BATCH):
+            chunk = {f"i{n}": v for n, v in enumerate(unique[start : start + _IN_BATCH])}
+            in_list = ", ".join(f":{name}" for name in chunk)
+            rows = self.db.rows(
+                "SELECT signal_id, org_id, MIN(at) AS first FROM sightings"
+                f" WHERE signal_id IN ({in_list}) GROUP BY signal_id, org_id"
+                " ORDER BY signal_id, first, org_id",
+                chunk,
+            )
+            for r in rows:
+                found.setdefault(uid(r["signal_id"]), []).append(uid(r["org_id"]))
+        return found

@@ -17,6 +17,7 @@ from ctexchange.domain.signals import (
     JsonValue,
     Opinion,
     Provenance,
+    SightingPolicy,
     Signal,
     SignalStatus,
     SignalVersion,
@@ -50,6 +51,7 @@ def _collection(row: Row) -> Collection:
         hit_policy=HitPolicy(row["hit_policy"]),
         purpose=BankPurpose(row["purpose"]),
         requires_review=bool(row["requires_review"]),
+        sighting_policy=SightingPolicy(row["sighting_policy"]),
     )
 
 
@@ -63,8 +65,8 @@ class SqlCollections:
         """Insert a collection; a name its organization uses already is a Conflict."""
         self.db.run(
             "INSERT INTO collections (id, name, org_id, default_marking, sharing_group_id, description,"
-            " kind_settings, created_at, hit_policy, purpose, requires_review) VALUES (:id, :name, :org,"
-            " :marking, :grp, :descr, :settings, :at, :policy, :purpose, :review)",
+            " kind_settings, created_at, hit_policy, purpose, requires_review, sighting_policy) VALUES (:id,"
+            " :name, :org, :marking, :grp, :descr, :settings, :at, :policy, :purpose, :review, :sightings)",
             {
                 "id": str(collection.id),
                 "name": collection.name,
@@ -77,6 +79,7 @@ class SqlCollections:
                 "policy": collection.hit_policy.value,
                 "purpose": collection.purpose.value,
                 "review": collection.requires_review,
+                "sightings": collection.sighting_policy.value,
             },
             conflict=f"your organization has a collection named '{collection.name}' already",
         )

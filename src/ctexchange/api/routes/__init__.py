@@ -12,10 +12,12 @@ from ctexchange.api.routes import (
     content,
     health,
     members,
+    reports,
     requests,
     screening,
     signals,
     taxii,
+    webhooks,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -28,6 +30,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     alerts.router,
     requests.router,
     cases.router,
+    reports.router,
     audit.router,
     taxii.router,
+    webhooks.router,
 )

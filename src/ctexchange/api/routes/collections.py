@@ -35,6 +35,7 @@ def create_collection(body: CollectionIn, caller: CallerDep, exchange: ExchangeD
         body.hit_policy,
         body.purpose,
         body.requires_review,
+        body.sighting_policy,
     )
     return CollectionOut.of(created)
 

@@ -26,6 +26,7 @@ from ctexchange.api.content_schemas import (
     MatchBatchOut,
     MatchOut,
     SightingOut,
+    SightingSummaryOut,
 )
 from ctexchange.api.dependencies import ExchangeDep
 from ctexchange.api.errors import error_responses
@@ -181,3 +182,26 @@ def sightings(
     not see them (`is_visible` false): the owner of a signal always learns of its sightings."""
     found = exchange.content.sightings(caller, signal, limit)
     return ItemList(items=[SightingOut.of(s) for s in found])
+
+
+@router.get(
+    "/sightings/summary",
+    summary="Sighting counts of your signals over time",
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+def sighting_summary(
+    caller: CallerDep,
+    exchange: ExchangeDep,
+    signal: Annotated[str | None, Query(description="Only this signal (id) of yours.")] = None,
+    start: Annotated[
+        str | None,
+        Query(alias="from", description="From this time, with its offset (default: 30 buckets ago)."),
+    ] = None,
+    end: Annotated[
+        str | None, Query(alias="to", description="Until this time, excluded (default: now).")
+    ] = None,
+    bucket: Annotated[str, Query(description="`hour` or `day`.")] = "day",
+) -> SightingSummaryOut:
+    """Return how many sightings your organization's signals (or one of them) had per hour or day and per
+    matching organization; organizations matching signals of an `anonymised` bank appear by pseudonym."""
+    return SightingSummaryOut.of(exchange.reports.sighting_summary(caller, signal, start, end, bucket))
