@@ -104,3 +104,36 @@ def test_bad_input_is_one_line_and_changes_nothing(ready: Cli, tmp_path: Path) -
     assert unknown.exit_code == 3
     assert error_lines(unknown) == ["error: collection nope not found"]
     assert ready.json("collection", "list") == []
+
+
+def test_export_ftm_writes_json_lines_that_our_importer_reads(ready: Cli, tmp_path: Path) -> None:
+    """`ctx export ftm --out` writes a party and its Sanction per entity and reports the counts; the
+    file loads back through `ctx import ftm`; without --out, stdout is the JSON lines."""
+    assert ready("collection", "create", "designated", "--marking", "GREEN").exit_code == 0
+    person = {
+        "schema": "Person",
+        "names": [{"text": "Abu Example"}, {"text": "أبو مثال", "type": "original_script"}],
+        "listing": {"source": "UN", "reference": "QDi.901", "program": "Al-Qaida"},
+        "birth_dates": [{"kind": "exact", "start": "1980-02-01"}],
+        "nationalities": ["SY"],
+    }
+    with ready.exchange() as exchange:
+        exchange.signals.add(exchange.operator("t"), "designated", NewSignal("person", person))
+    out = tmp_path / "designated.ftm.json"
+    summary = ready.json(
+        "export", "ftm", "--collection", "designated", "--out", str(out), "--dataset", "coalition"
+    )
+    assert summary == {"out": str(out), "entities": 2, "schemas": {"Person": 1, "Sanction": 1}}
+    party, sanction = (json.loads(line) for line in out.read_text("utf-8").splitlines())
+    assert (party["id"], party["datasets"], party["properties"]["birthDate"]) == (
+        "QDi.901",
+        ["coalition"],
+        ["1980-02-01"],
+    )
+    assert sanction["properties"]["entity"] == ["QDi.901"]
+    loaded = ready("import", "ftm", str(out), "--collection", "copy", "--source", "UN")
+    assert loaded.exit_code == 0, loaded.output
+    streamed = ready("export", "ftm", "--collection", "designated")
+    assert streamed.exit_code == 0, streamed.output
+    assert [json.loads(line)["schema"] for line in streamed.stdout.splitlines()] == ["Person", "Sanction"]
+    assert "exported 2 entities" in streamed.stderr

@@ -535,5 +535,15 @@ def test_the_extension_definition_is_fixed() -> None:
     assert definition["id"] == EXTENSION_ID
     assert definition["created_by_ref"] == exchange_identity()["id"]
     assert definition["extension_types"] == ["property-extension"]
-    assert definition["schema"].startswith("https://")
+    schema = json.loads(definition["schema"])  # the JSON Schema itself, as text: no address to move
+    assert schema["properties"]["extension_type"] == {"const": "property-extension"}
+    assert set(schema["properties"]["status"]["enum"]) == {"active", "disputed", "expired", "delisted"}
     assert UUID(EXTENSION_ID.split("--")[1]).version == 4
+
+
+def test_the_schema_describes_every_extension_this_exchange_writes() -> None:
+    """Every property our exporter puts in the extension is one the schema names."""
+    schema = json.loads(extension_definition()["schema"])
+    written = {"extension_type", "kind", "value", "status", "external_id"}
+    written |= {"match_type", "distance", "is_visible"}  # on sightings
+    assert written == set(schema["properties"])

@@ -5,19 +5,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import stix2  # type: ignore[import-untyped]
 from stix2validator import ValidationOptions, validate_string
 
+from ctexchange.domain.markings import Marking
 from ctexchange.domain.queries import AuditQuery, SignalQuery
 from ctexchange.domain.signals import Signal, SignalStatus
 from ctexchange.errors import Forbidden, InvalidInput, NotFound
+from ctexchange.interop.ftm import parse_ftm
 from ctexchange.interop.stix import EXTENSION_ID, TLP_IDS, signal_stix_id
+from ctexchange.service.alerts import NewAlert, SubjectInput
 from ctexchange.service.content import ContentQuery
 from ctexchange.service.context import Caller
 from ctexchange.service.exchange import Exchange
 from ctexchange.service.imports import ListFormat
+from ctexchange.service.requests import RequestDraft, SubjectIn
 from ctexchange.service.signals import NewSignal
 from ctexchange.service.stix import Outcome, TaxiiFilter, TaxiiPage, decode_next, parse_filter
 from ctexchange.store.taxii import TaxiiState
@@ -502,3 +508,113 @@ def test_taxii_next_is_opaque_and_checked(world: World) -> None:
     with pytest.raises(InvalidInput) as version:
         parse_filter(None, [], [], ["2026-02-30T00:00:00Z"], [])
     assert version.value.field == "match[version]"
+
+
+def test_ftm_export_follows_the_access_rules_and_round_trips(world: World) -> None:
+    """`export_ftm` gives each caller the active entities it may export (a party and a Sanction each):
+    the partner also the AMBER one shared with it, the outsider not; never an AMBER+STRICT or a
+    delisted one; our FtM importer reads the parties back with their names and listings."""
+    ex, operator = world.exchange, world.operator
+    amber = dict(GROUP_ENTITY, names=[{"text": "Shared Front"}], listing={"source": "X", "reference": "X.1"})
+    strict = dict(GROUP_ENTITY, names=[{"text": "Strict Front"}], listing={"source": "X", "reference": "X.2"})
+    gone = dict(GROUP_ENTITY, names=[{"text": "Gone Front"}], listing={"source": "X", "reference": "X.3"})
+    ex.signals.add(operator, "shared", NewSignal("organization", amber))
+    ex.signals.add(operator, "entities", NewSignal("organization", strict, marking="AMBER+STRICT"))
+    delisted = ex.signals.add(operator, "entities", NewSignal("organization", gone))
+    ex.signals.set_status(operator, str(delisted.id), "delisted", "removed from the list")
+
+    def parties(caller: Caller) -> dict[str, dict[str, Any]]:
+        entities = list(ex.stix.export_ftm(caller))
+        assert sum(e["schema"] == "Sanction" for e in entities) * 2 == len(entities)
+        return {e["id"]: e for e in entities if e["schema"] != "Sanction"}
+
+    # QDe.115 was delisted by the UN list import of the world, X.3 by hand: neither leaves.
+    assert set(parties(world.partner)) == {"QDi.900", "X.1"}
+    assert set(parties(world.outsider)) == {"QDi.900"}
+    assert set(parties(operator)) == {"QDi.900", "X.1", "X.2"}  # the owner exports its own
+    entities = list(ex.stix.export_ftm(world.partner, ["entities", "shared"], dataset="partner_feed"))
+    assert {e["datasets"][0] for e in entities} == {"partner_feed"}
+    data = "\n".join(json.dumps(e, ensure_ascii=False) for e in entities).encode("utf-8")
+    back = {r.listing.reference: r for r in parse_ftm(data, "UN").records}
+    assert {n.text for n in back["X.1"].names} == {"Shared Front"}
+    assert {n.text for n in back["QDi.900"].names} >= {"أحمد الخلايلة"}
+    assert back["QDi.900"].birth_dates[0].start == "1966"
+    with pytest.raises(InvalidInput, match="dataset"):
+        ex.stix.export_ftm(world.partner, dataset="Bad Name")
+    with pytest.raises(Forbidden):
+        ex.stix.export_ftm(_auditor(world))
+
+
+def test_requests_and_alerts_are_registered_sdos_for_their_parties(world: World) -> None:
+    """With requests and alerts asked for, the partner's bundle holds the AMBER request it received and
+    the alert addressed to it, as `ctexchange-request` and `ctexchange-alert` objects with their
+    extension definitions; it validates with stix2-validator and each object parses with the stix2
+    library's registered class. The AMBER+STRICT request and the alert to another organization are not
+    in it, and neither is anything without the flags."""
+    ex, operator = world.exchange, world.operator
+    subject = SubjectIn(name="Abu Example", birth_date="1994", nationalities=("TJ",))
+    shared = ex.requests.create(
+        operator,
+        RequestDraft(
+            requested_org="agency",
+            title="Identify the admin of a recruitment channel",
+            legal_basis="UNSCR 2396 (2017), para. 13",
+            facts="The channel posts recruitment videos.",
+            offence="Recruitment for a terrorist organization",
+            assistance=("identify",),
+            subjects=(subject,),
+            deadline="2027-06-30",
+            confidentiality="AMBER",
+        ),
+    )
+    ex.requests.send(operator, shared.id)
+    strict = ex.requests.create(
+        operator,
+        RequestDraft(
+            requested_org="agency",
+            title="Preserve data",
+            legal_basis="UNSCR 2396 (2017)",
+            facts="Facts.",
+            offence="Financing",
+            assistance=("preserve_data",),
+            subjects=(subject,),
+        ),
+    )
+    ex.requests.send(operator, strict.id)
+    until = ex.clock() + timedelta(days=7)
+    to_partner = ex.alerts.issue(
+        operator,
+        NewAlert(
+            "Threat to a venue",
+            "imminent-threat",
+            until,
+            subject=SubjectInput(names=["أبو محمد الشامي"], birth_dates=["1994-03"], nationalities=["sy"]),
+            orgs=["agency"],
+        ),
+    )
+    ex.alerts.issue(operator, NewAlert("Campaign", "content-campaign", until, orgs=["platform"]))
+    plain = export(ex, world.partner, "bank")
+    assert not [o for o in plain["objects"] if o["type"].startswith("ctexchange-")]
+    objects = list(ex.stix.export(world.partner, ["bank"], with_requests=True, with_alerts=True))
+    bundle = {"type": "bundle", "id": "bundle--44444444-4444-4444-8444-444444444444", "objects": objects}
+    assert errors_of(bundle) == []
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for obj in objects:
+        by_type.setdefault(obj["type"], []).append(obj)
+    assert [o["id"] for o in by_type["ctexchange-request"]] == [f"ctexchange-request--{shared.id}"]
+    assert [o["id"] for o in by_type["ctexchange-alert"]] == [f"ctexchange-alert--{to_partner.alert.id}"]
+    request = by_type["ctexchange-request"][0]
+    assert request["requested_ref"] == f"identity--{world.partner.principal.org_id}"
+    assert request["subjects"] == [
+        {"kind": "person", "name": "Abu Example", "birth_date": "1994", "nationalities": ["TJ"]}
+    ]
+    assert request["object_marking_refs"] == [TLP_IDS[Marking.AMBER]]
+    definitions = {o["id"]: o for o in by_type["extension-definition"]}
+    for obj in (request, by_type["ctexchange-alert"][0]):
+        [ext_id] = obj["extensions"]
+        assert definitions[ext_id]["extension_types"] == ["new-sdo"]
+        assert json.loads(definitions[ext_id]["schema"])["type"] == "object"
+        assert stix2.parse(obj, version="2.1").type == obj["type"]  # registered: parsed and checked
+    with pytest.raises(stix2.exceptions.InvalidValueError):
+        stix2.parse(dict(request, deadline="not a time"), version="2.1")
+    assert {o["id"] for o in by_type["identity"]} >= {request["requesting_ref"], request["requested_ref"]}

@@ -19,6 +19,7 @@ from ctexchange.cli.cases import case_app
 from ctexchange.cli.collections import collection_app
 from ctexchange.cli.lists import import_app
 from ctexchange.cli.members import group_app, key_app, org_app, user_app
+from ctexchange.cli.remotes import remote_app
 from ctexchange.cli.reports import report_app
 from ctexchange.cli.state import Invocation, invocation
 from ctexchange.cli.stix import export_app, import_stix
@@ -97,6 +98,7 @@ app.add_typer(alerts.alert_app, name="alert")
 app.add_typer(case_app, name="case")
 app.add_typer(report_app, name="report")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(remote_app, name="remote")
 
 
 def main() -> None:

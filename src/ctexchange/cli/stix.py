@@ -1,4 +1,4 @@
-"""`ctx export stix` and `ctx import stix`: signals as a STIX 2.1 bundle, out and in.
+"""`ctx export stix`, `ctx import stix` and `ctx export ftm`: STIX 2.1 bundles out and in, FtM out.
 
 Decisions:
 - The export is streamed object by object, so a bundle of a million signals never sits in memory. With
@@ -8,6 +8,8 @@ Decisions:
 - The import reads the whole file (refused over the service's size cap before reading it), applies it in
   one transaction and prints the counts per outcome and one line per skipped object with its reason;
   `--json` prints the report with every object's outcome.
+- `export ftm` writes FollowTheMoney JSON lines (one entity per line, parties then their Sanction) the
+  same way: into place when complete with `--out`, else on stdout with the summary on stderr.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from ctexchange.cli import output
 from ctexchange.cli.lists import read_list_file
 from ctexchange.cli.output import JsonFlag
 from ctexchange.cli.state import operator_session
-from ctexchange.service.stix import DEFAULT_COLLECTION, Outcome, StixImportReport, new_bundle_id
+from ctexchange.service.stix import (
+    DEFAULT_COLLECTION,
+    DEFAULT_FTM_DATASET,
+    Outcome,
+    StixImportReport,
+    new_bundle_id,
+)
 
 export_app = typer.Typer(help="Write signals in interchange formats.", no_args_is_help=True)
 
@@ -68,11 +76,19 @@ def export_stix(
     with_sightings: Annotated[
         bool, typer.Option("--with-sightings", help="Add who matched the organization's own signals.")
     ] = False,
+    with_requests: Annotated[
+        bool, typer.Option("--with-requests", help="Add the requests for assistance you are a party to.")
+    ] = False,
+    with_alerts: Annotated[
+        bool, typer.Option("--with-alerts", help="Add the alerts you issued or received.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Write a STIX 2.1 bundle of the signals that may leave (every visible collection, or those named)."""
     with operator_session(ctx) as (exchange, caller):
-        objects = exchange.stix.export(caller, collection or [], with_sightings)
+        objects = exchange.stix.export(
+            caller, collection or [], with_sightings, with_requests=with_requests, with_alerts=with_alerts
+        )
         if out is None:
             counts = write_bundle(objects, sys.stdout)
         else:
@@ -83,6 +99,50 @@ def export_stix(
         output.emit_json({"out": str(out), "objects": total, "types": dict(counts)})
         return
     line = f"exported {total} objects: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
+    if out is None:
+        output.note(line)
+    else:
+        output.say(f"{line} to {out}")
+
+
+def write_lines(objects: Iterable[dict[str, Any]], stream: IO[str]) -> Counter[str]:
+    """Write JSON lines of `objects` (FtM entities) to `stream`; return the count per schema."""
+    counts: Counter[str] = Counter()
+    for obj in objects:
+        stream.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+        counts[obj["schema"]] += 1
+    return counts
+
+
+@export_app.command("ftm")
+def export_ftm(
+    ctx: typer.Context,
+    collection: Annotated[
+        list[str] | None,
+        typer.Option("--collection", help="A collection to export (id, ORG/NAME or NAME); repeatable."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the JSON lines to FILE (default: stdout).", dir_okay=False),
+    ] = None,
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="The dataset name entities carry (yente's dataset).")
+    ] = DEFAULT_FTM_DATASET,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the designated entities that may leave as FollowTheMoney JSON lines (for yente)."""
+    with operator_session(ctx) as (exchange, caller):
+        entities = exchange.stix.export_ftm(caller, collection or [], dataset)
+        if out is None:
+            counts = write_lines(entities, sys.stdout)
+        else:
+            with replacing(out) as stream:
+                counts = write_lines(entities, stream)
+    total = sum(counts.values())
+    if out is not None and as_json:
+        output.emit_json({"out": str(out), "entities": total, "schemas": dict(counts)})
+        return
+    line = f"exported {total} entities: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
     if out is None:
         output.note(line)
     else:

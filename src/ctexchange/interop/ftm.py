@@ -283,3 +283,112 @@ def _date_part(value: str, field_name: str) -> str:
     """Return the date of an FtM date or timestamp ("2022-02-24", "2022-02-24T10:00:00")."""
     match = _DATE_PREFIX.match(value.strip())
     return check_partial_date(match.group(0) if match else value, field_name)
+
+
+# Out ------------------------------------------------------------------------------------------------------
+#
+# Decisions for the export (docs/interop.md, "FollowTheMoney export"):
+# - One party per designated entity (Person, or Organization), then one Sanction per party holding its
+#   listing, so that yente indexes the party with its program and the importer above reads it back.
+# - The party's id is its listing reference (what the importer takes as the reference); a reference
+#   already used in the same file gets the signal id appended, so ids stay unique and stable.
+# - Names: primary and original-script names are `name`, good aliases `alias`, low-quality ones
+#   `weakAlias`, former names `previousName`. Dates of birth: exact as they are, approximate as the year,
+#   a range as its two ends (FtM has no range). Countries are lowercase ISO codes; unmapped country
+#   texts do not fit FtM's country type and are left out. Documents: a type naming an FtM identifier
+#   property keeps it, a passport is `passportNumber`, anything else `idNumber`.
+# - `topics` is ["sanction"] so that yente's default algorithms treat the party as a sanctioned target;
+#   `target` is true, `datasets` the dataset name given, `first_seen`/`last_change` the signal's times.
+
+FTM_DOCUMENT_PROPERTIES = frozenset(DOCUMENT_PROPERTIES)
+_FTM_NAME_PROPERTY = {
+    (NameType.PRIMARY, None): "name",
+    (NameType.ORIGINAL_SCRIPT, None): "name",
+    (NameType.FORMER, None): "previousName",
+    (NameType.ALIAS, NameQuality.LOW): "weakAlias",
+    (NameType.ALIAS, None): "alias",
+}
+
+
+def ftm_party_id(reference: str, signal_id: str, used: set[str]) -> str:
+    """Return the FtM id of a party: its listing reference, made unique within the file."""
+    candidate = reference if reference not in used else f"{reference}-{signal_id}"
+    used.add(candidate)
+    return candidate
+
+
+def ftm_entities(
+    record: EntityRecord, party_id: str, dataset: str, first_seen: str, last_change: str
+) -> list[dict[str, Any]]:
+    """Return the FtM party of an entity record and its Sanction, as yente indexes them."""
+    props: dict[str, list[str]] = {}
+
+    def put(name: str, values: Iterable[str | None]) -> None:
+        for value in values:
+            if value and value not in props.get(name, []):
+                props.setdefault(name, []).append(value)
+
+    for entry in record.names:
+        key = _FTM_NAME_PROPERTY.get((entry.type, entry.quality)) or _FTM_NAME_PROPERTY[(entry.type, None)]
+        put(key, [entry.text])
+    listing = record.listing
+    put("notes", [listing.narrative])
+    put("topics", ["sanction"])
+    put("programId", [p.strip() for p in listing.program.split(";")])
+    put(
+        "country" if record.schema is EntitySchema.ORGANIZATION else "nationality",
+        [c.lower() for c in record.nationalities],
+    )
+    put("address", record.addresses)
+    if record.schema is EntitySchema.PERSON:
+        put("birthDate", [d for b in record.birth_dates for d in _ftm_dates(b)])
+        put("birthPlace", record.birth_places)
+        put("gender", [record.gender])
+        put("title", record.titles)
+        put("position", record.designations)
+    for document in record.documents:
+        put(_ftm_document_property(document.type), [document.number])
+    party = _ftm_entity(party_id, record.schema.value, props, dataset, first_seen, last_change)
+    party["caption"] = record.primary_name
+    sanction: dict[str, list[str]] = {"entity": [party_id], "authority": [listing.source]}
+    for key, value in (
+        ("program", listing.legal_basis),
+        ("programId", listing.program),
+        ("listingDate", listing.listed_on),
+        ("reason", listing.narrative),
+    ):
+        if value:
+            sanction[key] = [value]
+    return [
+        party,
+        _ftm_entity(f"{party_id}-sanction", SANCTION_SCHEMA, sanction, dataset, first_seen, last_change),
+    ]
+
+
+def _ftm_entity(
+    entity_id: str, schema: str, props: dict[str, list[str]], dataset: str, first_seen: str, last_change: str
+) -> dict[str, Any]:
+    return {
+        "id": entity_id,
+        "schema": schema,
+        "properties": props,
+        "target": schema != SANCTION_SCHEMA,
+        "datasets": [dataset],
+        "first_seen": first_seen,
+        "last_seen": last_change,
+        "last_change": last_change,
+    }
+
+
+def _ftm_dates(birth: BirthDate) -> list[str]:
+    if birth.kind is DateKind.EXACT:
+        return [birth.start]
+    if birth.kind is DateKind.APPROXIMATE:
+        return [birth.start[:4]]
+    return [birth.start, *([birth.end] if birth.end else [])]
+
+
+def _ftm_document_property(kind: str) -> str:
+    if kind in FTM_DOCUMENT_PROPERTIES:
+        return kind
+    return "passportNumber" if "passport" in kind.casefold() else "idNumber"

@@ -28,6 +28,12 @@ Decisions (docs/interop.md explains them for users):
   `individual` (persons) or `organization`: OpenCTI reads that as a Threat Actor Individual or Group, MISP
   as a threat-actor cluster, and STIX 2.1's `identity` has no aliases and stands for the producers of
   intelligence (our members are `identity` objects, as `created_by_ref`).
+- Each extension definition carries its JSON Schema as text in `schema` (STIX 2.1 allows "a URL or
+  plain text"): a file or feed then stands alone, with no address that could move or that a reader
+  must reach. docs/interop.md prints the same schemas.
+- Requests for assistance and alerts are new SDOs (`ctexchange-request`, `ctexchange-alert`), each with
+  its own extension definition, and registered with the stix2 library (`stix2.v21.CustomObject`), so
+  that parsing them checks every property's type instead of passing them through as unknown objects.
 - Markings are the official TLP 2.0 marking definitions (`TLP_IDS`); on import the TLP 1.0 definitions
   of the stix2 library are read too (WHITE as CLEAR). Several TLP markings on one object (object or
   granular): the most restrictive wins. An object without a TLP marking takes the collection's default.
@@ -65,10 +71,38 @@ SPEC_VERSION = "2.1"
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 STIX_NAMESPACE = UUID("92a12559-9d58-4132-8ebf-0db4fe093eda")
 EXTENSION_ID = "extension-definition--e1826869-66cc-49d2-b6b8-e533e6df2e23"
-EXTENSION_SCHEMA_URL = (
-    "https://github.com/ctexchange/ctexchange/blob/main/docs/interop.md#the-signal-extension"
-)
 EXTENSION_VERSION = "1.0.0"
+REQUEST_EXTENSION_ID = "extension-definition--5f1c3a8e-2b7d-4e5a-9c61-0a8d4f2e7b13"
+ALERT_EXTENSION_ID = "extension-definition--b2e94c17-8f3a-4d6b-a5e2-7c1f0d9a3e48"
+REQUEST_TYPE = "ctexchange-request"
+ALERT_TYPE = "ctexchange-alert"
+OUR_EXTENSIONS = frozenset({EXTENSION_ID, REQUEST_EXTENSION_ID, ALERT_EXTENSION_ID})
+SIGNAL_SCHEMA = json.dumps(
+    {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "ctexchange signal (property extension on indicator, threat-actor and sighting)",
+        "type": "object",
+        "required": ["extension_type", "kind"],
+        "properties": {
+            "extension_type": {"const": "property-extension"},
+            "kind": {
+                "enum": ["md5", "sha256", "pdq", "video", "text", "url", "person", "organization"],
+                "description": "the kind of the signal (on sightings: of the signal sighted)",
+            },
+            "value": {
+                "description": "the canonical value of the kind (required on indicators and threat-actors)"
+            },
+            "status": {"enum": ["active", "disputed", "expired", "delisted"]},
+            "external_id": {"type": "string", "maxLength": 200},
+            "match_type": {
+                "enum": ["exact", "perceptual", "video", "near_duplicate", "containment", "prefix", "domain"]
+            },
+            "distance": {"type": "number"},
+            "is_visible": {"type": "boolean"},
+        },
+    },
+    sort_keys=True,
+)
 EXCHANGE_IDENTITY_ID = "identity--f04a7cfb-5a69-4ef9-888a-6240fc757430"
 FIXED_CREATED = "2026-01-01T00:00:00.000Z"
 TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
@@ -183,7 +217,7 @@ def extension_definition() -> dict[str, Any]:
             "A ctexchange signal: its kind (md5, sha256, pdq, video, text, url, person, organization), "
             "canonical value, status and external id; on sightings, the match type and distance."
         ),
-        "schema": EXTENSION_SCHEMA_URL,
+        "schema": SIGNAL_SCHEMA,
         "version": EXTENSION_VERSION,
         "extension_types": ["property-extension"],
     }
@@ -588,6 +622,10 @@ def _map(index: int, obj: Mapping[str, Any]) -> SignalDraft | Context | Unmapped
         if stix_type == "indicator":
             return _map_indicator(index, obj)
         return _map_threat_actor(index, obj)
+    if stix_type in (REQUEST_TYPE, ALERT_TYPE):
+        return _unmapped(
+            index, obj, "requests and alerts are records between their parties here; they are not imported"
+        )
     if stix_type == "sighting":
         return _unmapped(
             index, obj, "sightings are recorded by this exchange's own lookups; received ones are not kept"
@@ -604,7 +642,7 @@ def _map_context(index: int, obj: Mapping[str, Any]) -> Context | Unmapped:
                 index, obj, "not a TLP marking: objects marked only with it take the collection's"
             )
         return _context(index, obj, f"TLP:{marking.value}")
-    if stix_type == "extension-definition" and obj["id"] != EXTENSION_ID:
+    if stix_type == "extension-definition" and obj["id"] not in OUR_EXTENSIONS:
         return _context(index, obj, "an extension this exchange does not read: its properties are ignored")
     return _context(index, obj, "read as context (an author or our extension), not stored as a signal")
 

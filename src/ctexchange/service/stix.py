@@ -7,15 +7,20 @@ are both in the export (a file stands alone). Sightings are added only when aske
 only for the caller's own signals: they say which organization matched what, which an export file must
 not carry by default.
 
+Requests for assistance and alerts (`with_requests`, `with_alerts`) are added after the signals, for
+the ones the caller's organization is a party to (requester or requested; issuer or recipient), read
+through the request and alert services so that their masking, redaction and read audit apply, and only
+when their marking may leave (CLEAR, GREEN, AMBER): the `ctexchange-request` and `ctexchange-alert`
+SDOs of `ctexchange.interop.stix_workflows`, each type preceded once by its extension definition.
+
 Import (`StixService.import_document`) reads a whole bundle (refused with a precise error before anything
 is stored), then in one transaction: every draft is validated by its kind exactly as the REST API
 validates a signal, added with the audit event `signal.create` (provenance source `stix` or `taxii`,
 source_ref the STIX id) and moved to its status when that is not `active`; a value the collection holds
 already is `unchanged`, unless it came from the same STIX object, whose new status (and, for entities,
 new value) is applied: a re-import is idempotent and a later version updates. Objects that are not
-signals are reported, never dropped silently; requests for assistance and alerts are not mapped yet:
-their objects (`note`, `report`...) arrive in `ParsedStix.unmapped` with the raw object, where a mapper
-for them plugs in beside `_Import.run`.
+signals are reported, never dropped silently; requests and alerts received are reported as skipped
+(they are records between their parties, which are organizations of one exchange).
 
 TAXII (`TaxiiService`): one TAXII collection per collection the caller may see; reading objects is an
 export (role `signals.export`) and never serves AMBER+STRICT or RED, not even to the owner, because a TAXII
@@ -34,7 +39,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -42,10 +49,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from ctexchange.domain.choices import Choice
+from ctexchange.domain.entities import EntityRecord
 from ctexchange.domain.kinds import KindRegistry, KindValue
 from ctexchange.domain.markings import Marking
 from ctexchange.domain.members import Organization
-from ctexchange.domain.queries import SignalQuery
+from ctexchange.domain.queries import PageRequest, SignalQuery
+from ctexchange.domain.requests import AssistanceRequest, RequestQuery
 from ctexchange.domain.roles import Action, is_allowed
 from ctexchange.domain.signals import (
     STATUS_MOVES,
@@ -59,6 +68,7 @@ from ctexchange.domain.signals import (
 )
 from ctexchange.domain.text import clean_name, clean_text
 from ctexchange.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from ctexchange.interop.ftm import ftm_entities, ftm_party_id
 from ctexchange.interop.stix import STIX_MEDIA_TYPE as STIX_MEDIA_TYPE
 from ctexchange.interop.stix import (
     STIX_TYPE,
@@ -79,10 +89,18 @@ from ctexchange.interop.stix import (
 )
 from ctexchange.interop.stix import new_bundle_id as new_bundle_id
 from ctexchange.interop.stix import stix_time as stix_time
+from ctexchange.interop.stix_workflows import (
+    alert_extension_definition,
+    alert_object,
+    request_extension_definition,
+    request_object,
+)
 from ctexchange.service.access import audience, owned_collection, parse_id, require, visible_collection
+from ctexchange.service.alerts import AlertService, AlertView
 from ctexchange.service.audit import record, record_reads
 from ctexchange.service.context import Caller, Clock
 from ctexchange.service.reports import mask_sightings
+from ctexchange.service.requests import RequestService
 from ctexchange.service.signals import SignalService, clean_labels
 from ctexchange.store.protocol import Store, UnitOfWork
 from ctexchange.store.taxii import StatusDetail as StatusDetail
@@ -90,6 +108,8 @@ from ctexchange.store.taxii import TaxiiQuery, TaxiiState
 from ctexchange.store.taxii import TaxiiStatus as TaxiiStatus
 
 DEFAULT_COLLECTION = "stix-import"
+DEFAULT_FTM_DATASET = "ctexchange"
+_DATASET_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_SIGHTINGS_PER_SIGNAL = 1000
 MAX_MATCH_VALUES = 100
 TAXII_MARKINGS = frozenset({Marking.CLEAR, Marking.GREEN, Marking.AMBER})
@@ -156,18 +176,57 @@ class StixService:
         self.taxii = TaxiiService(self, page_default, page_max)
 
     def export(
-        self, caller: Caller, collections: Sequence[str] = (), with_sightings: bool = False
+        self,
+        caller: Caller,
+        collections: Sequence[str] = (),
+        with_sightings: bool = False,
+        *,
+        with_requests: bool = False,
+        with_alerts: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Return an iterator over the objects of a bundle of what may leave for the caller.
 
         `collections` (ids, `ORG/NAME` or NAME) limit it; none means every visible collection. The role
-        and the collections are checked now, so errors come before the first object.
+        and the collections are checked now, so errors come before the first object. `with_requests`
+        and `with_alerts` add the requests for assistance and alerts the caller's organization is a
+        party to (CLEAR, GREEN and AMBER only), as the `ctexchange-request` and `ctexchange-alert` SDOs.
         """
         require(caller, Action.EXPORT_SIGNALS)
         with self.store.snapshot() as uow:
             ids = list(dict.fromkeys(visible_collection(uow, caller, ref).id for ref in collections))
             orgs = {o.id: o for o in uow.members.orgs()}
-        return _Export(self, caller, orgs, with_sightings).objects(ids or [None])
+        export = _Export(self, caller, orgs, with_sightings)
+        signals = export.objects(ids or [None])
+        if not (with_requests or with_alerts):
+            return signals
+        return itertools.chain(signals, export.workflows(with_requests, with_alerts))
+
+    def export_ftm(
+        self, caller: Caller, collections: Sequence[str] = (), dataset: str = DEFAULT_FTM_DATASET
+    ) -> Iterator[dict[str, Any]]:
+        """Return an iterator over FollowTheMoney entities of the active and disputed designated entities
+        that may leave for the caller (every visible collection, or those named): a party and its
+        Sanction each. The role, the collections and the dataset name are checked now."""
+        require(caller, Action.EXPORT_SIGNALS)
+        if not isinstance(dataset, str) or not _DATASET_NAME.match(dataset):
+            raise InvalidInput.expected("dataset", "lowercase letters, digits and _ (up to 64)", dataset)
+        with self.store.snapshot() as uow:
+            ids = list(dict.fromkeys(visible_collection(uow, caller, ref).id for ref in collections))
+        return self._ftm(caller, ids or [None], dataset)
+
+    def _ftm(
+        self, caller: Caller, collection_ids: Sequence[UUID | None], dataset: str
+    ) -> Iterator[dict[str, Any]]:
+        used: set[str] = set()
+        for collection_id in collection_ids:
+            for status in (SignalStatus.ACTIVE, SignalStatus.DISPUTED):
+                query = SignalQuery(collection_id=collection_id, family=Family.ENTITY, status=status)
+                for signal in self.signals.export(caller, query):
+                    record = EntityRecord.from_json(signal.value)
+                    party_id = ftm_party_id(record.listing.reference, str(signal.id), used)
+                    yield from ftm_entities(
+                        record, party_id, dataset, stix_time(signal.created_at), stix_time(signal.updated_at)
+                    )
 
     def import_document(
         self, caller: Caller, data: bytes, collection: str | None = None, source: str = "stix"
@@ -251,6 +310,37 @@ class _Export:
         for content, entity in links(self.linkable):
             yield relationship(content, entity)
 
+    def workflows(self, with_requests: bool, with_alerts: bool) -> Iterator[dict[str, Any]]:
+        """The requests and alerts the caller's organization is a party to, each preceded by the
+        extension definition of its type and the identities and markings it needs."""
+        service, caller, own = self.service, self.caller, self.caller.principal.org_id
+        page_max = service.taxii.page_max
+        if with_requests:
+            requests = RequestService(service.store, service.clock, page_max, page_max)
+            for request in _all_requests(requests, caller):
+                if request.side_of(own) is None or request.confidentiality not in TAXII_MARKINGS:
+                    continue
+                yield from self._once(request_extension_definition())
+                for org_id in (request.requesting_org_id, request.requested_org_id):
+                    yield from self._supporting(org_id, request.confidentiality)
+                yield request_object(request)
+        if with_alerts:
+            alerts = AlertService(service.store, service.clock, page_max, page_max)
+            for view in _all_alerts(alerts, caller):
+                alert = view.alert
+                is_party = view.is_issuer or view.my_state is not None
+                if not is_party or alert.marking not in TAXII_MARKINGS:
+                    continue
+                yield from self._once(alert_extension_definition())
+                for org_id in sorted({alert.org_id, *alert.recipient_org_ids}, key=str):
+                    yield from self._supporting(org_id, alert.marking)
+                yield alert_object(alert, view.state.value)
+
+    def _once(self, obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        if obj["id"] not in self.emitted:
+            self.emitted.add(obj["id"])
+            yield obj
+
     def _supporting(self, org_id: UUID, marking: Marking) -> Iterator[dict[str, Any]]:
         org = self.orgs.get(org_id)
         for obj in (None if org is None else organization_identity(org), marking_definition(marking)):
@@ -267,6 +357,28 @@ class _Export:
         for sighting in found:
             yield from self._supporting(sighting.org_id, signal.marking)
             yield sighting_object(sighting, signal)
+
+
+def _all_requests(service: RequestService, caller: Caller) -> Iterator[AssistanceRequest]:
+    """Every request the caller may see, through the request service (masking and read audit)."""
+    page = service.page_request(None, None)
+    while True:
+        found = service.find(caller, RequestQuery(), page)
+        yield from found.items
+        if found.next_after is None:
+            return
+        page = PageRequest(page.limit, found.next_after)
+
+
+def _all_alerts(service: AlertService, caller: Caller) -> Iterator[AlertView]:
+    """Every alert the caller may see, through the alert service (redaction and read audit)."""
+    cursor = None
+    while True:
+        found = service.find(caller, limit=service.page_max, cursor=cursor)
+        yield from found.items
+        if found.next_cursor is None:
+            return
+        cursor = found.next_cursor
 
 
 class _Import:

@@ -21,6 +21,7 @@ from ctexchange.store.cases import SqlCases
 from ctexchange.store.codec import ts
 from ctexchange.store.db import Db
 from ctexchange.store.members import SqlGroups, SqlMembers
+from ctexchange.store.remotes import SqlRemotes
 from ctexchange.store.reports import SqlReports
 from ctexchange.store.requests import SqlRequests
 from ctexchange.store.sightings import SqlSightings
@@ -48,6 +49,7 @@ class SqlUnit:
         self.cases = SqlCases(db)
         self.reports = SqlReports(db)
         self.webhooks = SqlWebhooks(db)
+        self.remotes = SqlRemotes(db)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from ctexchange.domain.requests import (
 from ctexchange.domain.sightings import Sighting
 from ctexchange.domain.signals import Collection, JsonValue, Opinion, Signal, SignalStatus, SignalVersion
 from ctexchange.domain.webhooks import Delivery, Subscription
+from ctexchange.store.remotes import RemoteRepo
 from ctexchange.store.reports import OwnerSightings, Timing
 from ctexchange.store.sightings import SightingCount
 from ctexchange.store.taxii import TaxiiQuery, TaxiiStatus
@@ -258,6 +259,8 @@ class UnitOfWork(Protocol):
     def reports(self) -> ReportRepo: ...
     @property
     def webhooks(self) -> WebhookRepo: ...
+    @property
+    def remotes(self) -> RemoteRepo: ...
 
 
 class Store(Protocol):
