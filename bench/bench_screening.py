@@ -11,12 +11,22 @@ Suites, each at threshold 0.7 (yente's default):
   holding only its Latin names, and the Latin name against the entry holding only the original-script
   name (each side indexed alone, with the rest of the UN list); wrong-person hits counted. OFAC is left
   out of these indexes because it repeats many UN entries, whose copies are not wrong persons.
-Speed: our single-query latency (candidates + scoring) and batch throughput on one core; the peer's
-time to score the same candidate sets (its best case: candidate generation, which yente leaves to
-Elasticsearch, costs it nothing here). The peer runs in its own virtual environment
+Speed: our single-query latency (preparing the query, candidates, and scoring those that may reach the
+threshold: `score.screen_prepared`) and throughput over the whole run on one core; then the whole run
+again in batches of 1000 queries as `POST /v1/screen` and `ctx screen-batch` screen them
+(`score.screen_many`), from the same state (caches emptied, indexes rebuilt), its results checked equal
+to the single queries'. Throughput is given in wall-clock time and in the CPU time of this process (the
+figure that holds on a machine shared with other work). Index build time includes preparing every
+entity for scoring. The peer's time is to score the same
+candidate sets (its best case: candidate generation, which yente leaves to Elasticsearch, costs it
+nothing here). The peer runs in its own virtual environment
 (`make bench` creates it) on files this script writes.
 
 Usage: python bench/bench_screening.py [--data DIR] [--peer-python PATH] [--negatives N]
+    [--suites un-untreated,un-treated,script->latin,latin->script,negatives] [--no-peer] [--dump DIR]
+
+`--suites` and `--no-peer` make quick runs for development; `--dump DIR` writes every false positive,
+miss and wrong-person hit of ours, with the explanation of the best-scored entity, to study them.
 """
 
 from __future__ import annotations
@@ -35,17 +45,20 @@ from pathlib import Path
 from typing import Any
 
 from ctexchange.domain.entities import EntityRecord, NameQuality, NameType, ScreeningQuery
+from ctexchange.engines.names import bounds, compare, tokens, translit, variants
+from ctexchange.engines.names import index as index_module
 from ctexchange.engines.names.index import CandidateIndex
-from ctexchange.engines.names.score import score_entity
+from ctexchange.engines.names.score import prepare_query, score_prepared, screen_many, screen_prepared
 from ctexchange.errors import InvalidInput
 from ctexchange.interop.countries import country_code
 from ctexchange.interop.ofac_sdn import parse_ofac_sdn
 from ctexchange.interop.un_list import parse_un_list
 from ctexchange.service.screening import CANDIDATES as SCREENING_CANDIDATES
-from ctexchange.service.screening import make_query
+from ctexchange.service.screening import MAX_QUERIES, make_query
 
 ROOT = Path(__file__).resolve().parents[1]
 THRESHOLD = 0.7
+SUITES = ("un-untreated", "un-treated", "script->latin", "latin->script", "negatives")
 
 
 @dataclass
@@ -148,16 +161,61 @@ def cross_script(
 
 def run_ours(
     tasks: list[Task], indexes: dict[str, tuple[CandidateIndex, dict[str, EntityRecord]]], limit: int
-) -> dict[str, Outcome]:
-    """Candidates and scores for every task, timed per query."""
+) -> tuple[dict[str, Outcome], float]:
+    """Candidates and the scores of those reaching the threshold, for every task, timed per query;
+    and the CPU seconds of the whole pass.
+
+    This is what the service does for a query (`ScreeningService.screen`): prepare it, find its
+    candidates, and score those that may reach the threshold.
+    """
     outcomes = {}
+    cpu = time.process_time()
     for task in tasks:
-        index, records = indexes[task.index]
+        index, _ = indexes[task.index]
         start = time.perf_counter()
-        candidates = index.candidates(task.query, limit)
-        scores = {c: score_entity(task.query, records[c], THRESHOLD).score for c in candidates}
+        query = prepare_query(task.query)
+        candidates = index.candidates(query, limit)
+        entities = [(c, e) for c in candidates if (e := index.entity(c)) is not None]
+        found = screen_prepared(query, entities, THRESHOLD)
+        scores = {key: scored.score for key, scored in found}
         outcomes[task.qid] = Outcome(scores, time.perf_counter() - start, candidates)
-    return outcomes
+    return outcomes, time.process_time() - cpu
+
+
+def forget_queries() -> None:
+    """Empty the names engine's caches of words, names and token pairs, so that a run does not
+    profit from an earlier run's queries (the indexes are then built again, as at a start)."""
+    for module in (bounds, compare, index_module, tokens, translit, variants):
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+    compare.clear_similarities()
+
+
+def run_batches(
+    tasks: list[Task], indexes: dict[str, tuple[CandidateIndex, dict[str, EntityRecord]]], limit: int
+) -> tuple[dict[str, dict[str, float]], float, float]:
+    """Every task again, in batches of `MAX_QUERIES` (the most `POST /v1/screen` accepts), as the
+    service screens a batch (`score.screen_many`); the scores of each query, the total seconds and
+    the CPU seconds."""
+    scores: dict[str, dict[str, float]] = {}
+    seconds = 0.0
+    cpu = time.process_time()
+    for name, (index, _) in indexes.items():
+        mine = [t for t in tasks if t.index == name]
+        for start in range(0, len(mine), MAX_QUERIES):
+            batch = mine[start : start + MAX_QUERIES]
+            began = time.perf_counter()
+            queries = [prepare_query(t.query) for t in batch]
+            work = [
+                (q, [(c, e) for c in index.candidates(q, limit) if (e := index.entity(c)) is not None])
+                for q in queries
+            ]
+            found = screen_many(work, THRESHOLD)
+            seconds += time.perf_counter() - began
+            for task, hits in zip(batch, found, strict=True):
+                scores[task.qid] = {key: scored.score for key, scored in hits}
+    return scores, seconds, time.process_time() - cpu
 
 
 def build(records: dict[str, EntityRecord]) -> tuple[CandidateIndex, float]:
@@ -241,6 +299,8 @@ def accuracy(tasks: Iterable[Task], outcomes: dict[str, Outcome]) -> dict[str, A
     """Per suite: queries, intended found at the threshold, queries with a wrong entity at the threshold."""
     suites: dict[str, Accuracy] = {}
     for task in tasks:
+        if task.qid not in outcomes:
+            continue
         acc = suites.setdefault(task.suite, Accuracy())
         matched = {k for k, s in outcomes[task.qid].scores.items() if s >= THRESHOLD}
         acc.queries += 1
@@ -259,24 +319,80 @@ def report(
 ) -> None:
     """Print the comparison as Markdown."""
     mine, theirs = accuracy(tasks, ours), accuracy(tasks, peer)
+    suites = [s for s in SUITES if s in mine]
     print(f"\n{records} entities (UN + OFAC); index built in {builds['full']:.2f} s\n")
     columns = ["suite", "queries", "found: ours", "found: peer", "wrong person: ours", "wrong person: peer"]
     print("| " + " | ".join(columns) + " |")
     print("|---|---|---|---|---|---|")
-    for suite in ("un-untreated", "un-treated", "script->latin", "latin->script", "negatives"):
-        a, b = mine[suite], theirs[suite]
+    for suite in suites:
+        a, b = mine[suite], theirs.get(suite, Accuracy())
         cells = [suite, a.queries, a.rate(a.found), b.rate(b.found), a.rate(a.wrong), b.rate(b.wrong)]
         print("| " + " | ".join(str(c) for c in cells) + " |")
     times = sorted(o.seconds for o in ours.values())
     total = sum(times)
     p50, p99 = statistics.median(times) * 1000, times[int(len(times) * 0.99)] * 1000
-    ours_qps, peer_qps = len(times) / total, len(times) / peer_seconds
+    ours_qps = len(times) / total
     print(
         f"\nctexchange: p50 {p50:.2f} ms, p99 {p99:.2f} ms per query (candidates + scoring), "
         f"{ours_qps:.0f} queries/s on one core"
     )
-    print(f"nomenklatura logic-v2, scoring the same candidates only: {peer_qps:.0f} queries/s")
-    print(f"throughput ratio ctexchange / nomenklatura: {ours_qps / peer_qps:.1f}x")
+    if peer_seconds:
+        peer_qps = len(times) / peer_seconds
+        print(f"nomenklatura logic-v2, scoring the same candidates only: {peer_qps:.0f} queries/s")
+        print(f"throughput ratio ctexchange / nomenklatura: {ours_qps / peer_qps:.1f}x")
+
+
+def dump(
+    directory: Path,
+    tasks: list[Task],
+    ours: dict[str, Outcome],
+    indexes: dict[str, tuple[CandidateIndex, dict[str, EntityRecord]]],
+) -> None:
+    """Write our false positives, misses and wrong-person hits as JSON lines, one file per kind.
+
+    Each line has the query, the entity concerned (hit or intended) with its score and explanation,
+    and, for a miss, whether the intended entity was among the candidates at all.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        kind: (directory / f"{kind}.jsonl").open("w", encoding="utf-8")
+        for kind in ("false-positives", "misses", "wrong-person")
+    }
+    try:
+        for task in tasks:
+            index, _ = indexes[task.index]
+            outcome = ours[task.qid]
+            query = prepare_query(task.query)
+            matched = sorted(k for k, v in outcome.scores.items() if v >= THRESHOLD)
+            rows: list[tuple[str, str]] = []
+            if task.intended is None:
+                rows += [("false-positives", key) for key in matched]
+            else:
+                if task.intended not in matched:
+                    rows.append(("misses", task.intended))
+                rows += [("wrong-person", key) for key in matched if key != task.intended]
+            for kind, key in rows:
+                entity = index.entity(key)
+                if entity is None:
+                    continue
+                scored = score_prepared(query, entity, THRESHOLD)
+                row = {
+                    "qid": task.qid,
+                    "suite": task.suite,
+                    "query": list(task.query.names),
+                    "dob": list(task.query.birth_dates),
+                    "nationality": list(task.query.nationalities),
+                    "entity": key,
+                    "entity_names": [n.text for n in entity.record.names],
+                    "intended": task.intended,
+                    "candidate": key in outcome.hits,
+                    "score": scored.score,
+                    "explanation": scored.explanation,
+                }
+                files[kind].write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    finally:
+        for file in files.values():
+            file.close()
 
 
 def main() -> None:
@@ -286,23 +402,46 @@ def main() -> None:
     parser.add_argument("--peer-python", default=str(ROOT / ".venv-peer" / "bin" / "python"))
     parser.add_argument("--negatives", type=int, default=50_000)
     parser.add_argument("--candidates", type=int, default=SCREENING_CANDIDATES, help="scored per query")
+    parser.add_argument("--suites", default=",".join(SUITES), help="comma-separated suites to run")
+    parser.add_argument("--no-peer", action="store_true", help="run ctexchange only")
+    parser.add_argument("--dump", type=Path, help="write our errors as JSON lines to this directory")
     args = parser.parse_args()
+    suites = set(args.suites.split(","))
+    if not suites <= set(SUITES):
+        sys.exit(f"--suites: expected some of {', '.join(SUITES)}, got {args.suites}")
     if not (args.data / "un-consolidated-list.xml").is_file():
         sys.exit(f"no benchmark data in {args.data}: pass --data DIR")
     records = load_lists(args.data)
     tasks = fixture_tasks(args.data, records, args.negatives)
     cross, latin_only, script_only = cross_script(records)
     tasks += cross
+    tasks = [t for t in tasks if t.suite in suites]
     lists = {"full": records, "latin": latin_only, "script": script_only}
     builds, indexes = {}, {}
     for name, subset in lists.items():
         index, builds[name] = build(subset)
         indexes[name] = (index, subset)
     print(f"{len(tasks)} queries; running ctexchange", file=sys.stderr)
-    ours = run_ours(tasks, indexes, args.candidates)
-    print("running nomenklatura logic-v2 on the same candidates", file=sys.stderr)
-    peer, peer_seconds = run_peer(args.peer_python, tasks, ours, lists)
+    ours, single_cpu = run_ours(tasks, indexes, args.candidates)
+    print("running ctexchange again, in batches, on indexes built afresh", file=sys.stderr)
+    forget_queries()  # then rebuilt: the caches hold what they held after the first build
+    indexes = {name: (build(subset)[0], subset) for name, subset in lists.items()}
+    batch_scores, batch_seconds, batch_cpu = run_batches(tasks, indexes, args.candidates)
+    differ = sum(batch_scores[t.qid] != ours[t.qid].scores for t in tasks)
+    if args.dump:
+        dump(args.dump, tasks, ours, indexes)
+    peer: dict[str, Outcome] = {}
+    peer_seconds = 0.0
+    if not args.no_peer:
+        print("running nomenklatura logic-v2 on the same candidates", file=sys.stderr)
+        peer, peer_seconds = run_peer(args.peer_python, tasks, ours, lists)
     report(tasks, ours, peer, peer_seconds, builds, len(records))
+    print(f"ctexchange single queries, CPU time of the pass: {len(tasks) / single_cpu:.0f} queries/s")
+    print(
+        f"ctexchange in batches of {MAX_QUERIES} (`score.screen_many`, as `POST /v1/screen` and "
+        f"`ctx screen-batch` run): {len(tasks) / batch_seconds:.0f} queries/s on one core "
+        f"(CPU time: {len(tasks) / batch_cpu:.0f} queries/s); results differing from single queries: {differ}"
+    )
 
 
 if __name__ == "__main__":

@@ -115,3 +115,30 @@ def test_auditors_may_not_screen(client: TestClient, make_member: MakeMember) ->
     auditor = make_member("agency", "auditor-screen", "auditor")
     body = {"queries": [{"schema": "Person", "properties": {"name": ["Ali"]}}]}
     assert client.post("/v1/screen", json=body, headers=auditor.headers).status_code == 403
+
+
+def test_a_batch_answers_each_query_as_alone(client: TestClient, make_member: MakeMember) -> None:
+    """Queries posted together (screened in one pass) get exactly the responses they get one by one."""
+    analyst = make_member("agency", "analyst-batch", "analyst")
+    queries = [
+        {
+            "id": "a",
+            "schema": "Person",
+            "properties": {"name": ["ابراهيم عواد البدري"], "birthDate": ["1971"]},
+        },
+        {"id": "b", "schema": "Person", "properties": {"name": ["Patricia Lucas Wheeler"]}},
+        {"id": "c", "schema": "Person", "properties": {"name": ["Ayman al-Zawahiri"]}},
+        {"id": "d", "schema": "Organization", "properties": {"name": ["Al-Qaida"]}},
+    ]
+    body = {"queries": queries, "threshold": 0.5}
+    together = client.post("/v1/screen", json=body, headers=analyst.headers)
+    assert together.status_code == 200, together.text
+    alone = []
+    for query in queries:
+        response = client.post(
+            "/v1/screen", json={"queries": [query], "threshold": 0.5}, headers=analyst.headers
+        )
+        assert response.status_code == 200, response.text
+        alone += response.json()["responses"]
+    assert together.json()["responses"] == alone
+    assert sum(len(r["results"]) for r in alone) >= 3

@@ -92,3 +92,16 @@ def test_batch_validates_every_line_first(listed: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "line 2" in result.stderr
     assert not out.exists()
+
+
+def test_batch_results_are_those_of_single_queries(listed: Cli, tmp_path: Path) -> None:
+    """screen-batch screens its queries together; each line holds what `ctx screen` finds alone."""
+    lines = [
+        json.loads(line) for line in listed("screen-batch", str(_batch(tmp_path, ".csv"))).stdout.splitlines()
+    ]
+    alone = [
+        listed.json("screen", "Ibrahim Awwad al-Badri", "--dob", "1971"),
+        listed.json("screen", "John Smith", "--dob", "1950"),
+        listed.json("screen", "Maria Garcia"),
+    ]
+    assert [line["results"] for line in lines] == alone

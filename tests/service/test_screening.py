@@ -9,7 +9,7 @@ from ctexchange.errors import Forbidden, InvalidInput, NotFound
 from ctexchange.service.context import Caller
 from ctexchange.service.exchange import Exchange
 from ctexchange.service.imports import ListFormat
-from ctexchange.service.screening import make_query
+from ctexchange.service.screening import ScreeningHit, make_query
 from tests.service.un_xml import Person, un_list
 
 BADRI = Person("QDi.299", "IBRAHIM", "AWWAD IBRAHIM ALI AL-BADRI", "ابراهيم عواد ابراهيم علي البدري", "1971")
@@ -118,3 +118,35 @@ def test_limits_and_roles(loaded: Exchange, operator: Caller) -> None:
     auditor = loaded.auth.authenticate(loaded.members.create_key(operator, "auditor", "k").text, "t")
     with pytest.raises(Forbidden):
         loaded.screening.screen(auditor, [person("x")])
+
+
+def test_only_entities_reaching_the_threshold_are_returned(loaded: Exchange, operator: Caller) -> None:
+    """A result scores at least the threshold; a lower threshold shows what a higher one leaves out."""
+    query = person("Ibrahim Awwad")
+    [low] = loaded.screening.screen(operator, [query], threshold=0.3)
+    assert low and all(h.score >= 0.3 and h.is_match for h in low)
+    best = low[0].score
+    assert best < 1.0
+    [high] = loaded.screening.screen(operator, [query], threshold=min(1.0, best + 0.01))
+    assert all(h.signal.id != low[0].signal.id for h in high)
+
+
+def test_a_batch_gives_each_query_what_it_gets_alone(loaded: Exchange, operator: Caller) -> None:
+    """Queries screened together (bounds computed in one pass) get exactly their results alone:
+    the same entities, scores and explanations, in the same order."""
+    queries = [
+        person("ابراهيم عواد البدري", dob="1971"),
+        person("Ibrahim Awwad al-Badri"),
+        person("John Smith", dob="1950"),
+        person("Ibrahim Awwad"),
+        person("Nobody Known"),
+        make_query("Organization", ["Al-Badri"]),
+    ]
+
+    def shown(hits: list[ScreeningHit]) -> list[tuple[str, float, bool, object]]:
+        return [(str(h.signal.id), h.score, h.is_match, h.explanation) for h in hits]
+
+    together = loaded.screening.screen(operator, queries, threshold=0.3)
+    alone = [loaded.screening.screen(operator, [query], threshold=0.3)[0] for query in queries]
+    assert [shown(hits) for hits in together] == [shown(hits) for hits in alone]
+    assert sum(len(hits) for hits in together) >= 3

@@ -1,9 +1,12 @@
 """Screening names against the designated entities the caller may see.
 
 The candidate index (`ctexchange.engines.names.index.CandidateIndex`) lives in memory and covers every
-active or disputed entity signal, visible or not. It is built from the store on first use and then
-follows the store's signal change log before each request, so an import, a delisting or a relisting is
-seen by the next screening without a rebuild. A query scores only its candidates, never the whole list.
+active or disputed entity signal, visible or not, each prepared for scoring when it is added. It is
+built from the store on first use and then follows the store's signal change log before each request,
+so an import, a delisting or a relisting is seen by the next screening without a rebuild. A query
+scores only its candidates, never the whole list, and returns those that reach the threshold
+(`score.screen_many` proves the others below it without aligning their names). A batch of queries
+is screened together, its bounds computed in one pass: each query gets the hits it would get alone.
 
 Hits on entities the caller may not see are dropped before anything is returned: no id, no count.
 Reads of AMBER, AMBER+STRICT and RED entities are audited; the query itself (a person's name, date of
@@ -31,7 +34,7 @@ from ctexchange.domain.roles import Action
 from ctexchange.domain.signals import Family, Signal, SignalStatus, SignalVersion
 from ctexchange.domain.text import clean_text
 from ctexchange.engines.names.index import CandidateIndex
-from ctexchange.engines.names.score import score_entity
+from ctexchange.engines.names.score import PreparedEntity, PreparedQuery, prepare_query, screen_many
 from ctexchange.errors import InvalidInput, NotFound, PayloadTooLarge
 from ctexchange.service.access import require, visible_collection, visible_signal
 from ctexchange.service.audit import record_reads
@@ -41,7 +44,7 @@ from ctexchange.store.protocol import Store, UnitOfWork
 DEFAULT_THRESHOLD = 0.7
 MAX_QUERIES = 1000
 MAX_RESULTS = 50
-CANDIDATES = 20  # scored per query; recall is the same as with 50 on the benchmark (docs/benchmarks.md)
+CANDIDATES = 20  # considered per query; recall is the same as with 50 on the benchmark (docs/benchmarks.md)
 CHANGE_BATCH = 5000
 LOAD_PAGE = 1000
 MATCHABLE = (SignalStatus.ACTIVE, SignalStatus.DISPUTED)
@@ -133,13 +136,14 @@ class ScreeningService:
         threshold: float | None = None,
         limit: int = 10,
     ) -> list[list[ScreeningHit]]:
-        """Return, for each query, its best-scoring visible entities (best first, at most `limit`)."""
+        """Return, for each query, its visible entities scoring at least the threshold (best first, at most
+        `limit`); lower the threshold to see near misses."""
         require(caller, Action.SCREEN)
         _check(queries, threshold, limit)
         scope = self._scope(caller, collections)
         self.cache.refresh(self.store)
         cutoff = DEFAULT_THRESHOLD if threshold is None else threshold
-        results = [self._one(caller, q, scope, cutoff, limit) for q in queries]
+        results = self._many(caller, queries, scope, cutoff, limit)
         record_reads(self.store, caller, self.clock, "entity.screen", [h.signal for r in results for h in r])
         return results
 
@@ -149,21 +153,56 @@ class ScreeningService:
         with self.store.snapshot() as uow:
             return {visible_collection(uow, caller, ref).id for ref in collections}
 
-    def _one(
-        self, caller: Caller, query: ScreeningQuery, scope: set[UUID] | None, cutoff: float, limit: int
-    ) -> list[ScreeningHit]:
+    def _many(
+        self,
+        caller: Caller,
+        queries: Sequence[ScreeningQuery],
+        scope: set[UUID] | None,
+        cutoff: float,
+        limit: int,
+    ) -> list[list[ScreeningHit]]:
+        """Screen the queries together (`score.screen_many`: their bounds are computed in one pass);
+        each query's hits are those it would have alone."""
+        prepared = [prepare_query(query) for query in queries]
+        for query in prepared:  # names prepared before taking the lock other requests wait for
+            _ = (
+                query.organization_names
+                if query.query.schema is EntitySchema.ORGANIZATION
+                else query.person_names
+            )
         with self.cache.lock:  # another request's refresh may be changing the index and the entities
-            found = [self.cache.entities.get(UUID(k)) for k in self.cache.index.candidates(query, CANDIDATES)]
-        hits = []
-        for signal, entity in (f for f in found if f is not None):
-            if (scope is not None and signal.collection_id not in scope) or not can_see_signal(
-                caller.principal, signal
-            ):
-                continue
-            scored = score_entity(query, entity, cutoff)
-            hits.append(ScreeningHit(signal, entity, scored.score, scored.is_match, dict(scored.explanation)))
-        hits.sort(key=lambda h: (-h.score, str(h.signal.id)))
-        return hits[:limit]
+            index = self.cache.index
+            found = [
+                [
+                    (k, self.cache.entities.get(UUID(k)), index.entity(k))
+                    for k in index.candidates(query, CANDIDATES)
+                ]
+                for query in prepared
+            ]
+        tasks: list[tuple[PreparedQuery, list[tuple[str, PreparedEntity]]]] = []
+        signals: dict[str, tuple[Signal, EntityRecord]] = {}
+        for query, candidates in zip(prepared, found, strict=True):
+            visible: list[tuple[str, PreparedEntity]] = []
+            for key, entry, entity in candidates:
+                if entry is None or entity is None:
+                    continue
+                signal = entry[0]
+                if (scope is None or signal.collection_id in scope) and can_see_signal(
+                    caller.principal, signal
+                ):
+                    visible.append((key, entity))
+                    signals[key] = entry
+            tasks.append((query, visible))
+        results = []
+        for scored_hits in screen_many(tasks, cutoff):
+            hits = []
+            for key, scored in scored_hits[:limit]:
+                signal, record = signals[key]
+                hits.append(
+                    ScreeningHit(signal, record, scored.score, scored.is_match, dict(scored.explanation))
+                )
+            results.append(hits)
+        return results
 
     def entity(self, caller: Caller, signal_id: str) -> EntityView:
         """Return one visible entity with its history; NotFound otherwise (also for non-entity signals)."""

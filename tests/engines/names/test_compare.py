@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctexchange.engines.names.compare import compare_names, name_parts, text_similarity
+from ctexchange.engines.names.compare import compare_names, name_parts, text_similarity, token_similarity
+from ctexchange.engines.names.tokens import make_token
 from tests.engines.names.strategies import any_text, names
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "names"
@@ -196,3 +197,57 @@ def test_any_text_is_compared_without_error(a: str, b: str) -> None:
     """Arbitrary text (emoji, controls, digits, empty) gives a score in [0, 1], for organizations too."""
     assert 0.0 <= compare_names(a, b).score <= 1.0
     assert 0.0 <= compare_names(a, b, is_organization=True).score <= 1.0
+
+
+KIN_AND_LOOKALIKES = [
+    ("周成", "Hsien Cheng CHOU"),  # a syllable of a Chinese name missing: another given name
+    ("Martin", "Martin Shapoval"),  # one word in common is not a name in common
+    ("Abdul Rahman", "Abdur Rehman Makki"),  # a compound given name is one word
+    ("صدام حسين التكريتي", "QUSAY SADDAM HUSSEIN AL-TIKRITI"),  # the father, against his son
+    ("عدي صدام حسين التكريتي", "ALI SADDAM HUSSEIN AL-TIKRITI"),  # two brothers
+    ("Erin Lee", "U Li"),  # an initial U stands for no Erin
+    ("Ayyub Bashir", "Abu Bashir"),  # a y between vowels is a consonant: Ayyub is not Abu
+]
+
+SAME_PEOPLE = [
+    ("周成", "Cheng CHOU"),  # Wade-Giles
+    ("김철삼", "Kim Chol Sam"),  # McCune-Reischauer, as the lists write North Korean names
+    ("صدام حسين التكريتي", "SADDAM HUSSEIN AL-TIKRITI"),
+    ("عدي صدام حسين التكريتي", "UDAY SADDAM HUSSEIN AL-TIKRITI"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), KIN_AND_LOOKALIKES)
+def test_relatives_and_lookalikes_stay_under_the_threshold(a: str, b: str) -> None:
+    """Fathers, sons, brothers and names sharing one word or a near syllable do not match."""
+    assert compare_names(a, b).score < THRESHOLD
+
+
+@pytest.mark.parametrize(("a", "b"), SAME_PEOPLE)
+def test_the_same_people_still_match(a: str, b: str) -> None:
+    """The rules that part relatives leave the person's own names matching."""
+    assert compare_names(a, b).score >= THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("query", "closer", "further"),
+    [
+        ("张伟", "Zhang Wei", "Zheng Wei"),  # a Chinese syllable spelt otherwise is another character
+        ("حسین محمدی", "Hussein Mohammadi", "Hussein Muhammad"),  # the final ی of a family name
+        ("Sayyid Ahmad", "Sayid Ahmad", "Said Ahmad"),  # Sayyid and Said differ in a consonant
+        ("Ayman Zawahiri", "Ayman Muhammad Rabi Zawahiri", "Muhammad Rabi Zawahiri"),  # a son's chain
+    ],
+)
+def test_closer_spellings_score_higher(query: str, closer: str, further: str) -> None:
+    """A name scores higher against its own spelling than against a lookalike."""
+    assert compare_names(query, closer).score > compare_names(query, further).score
+
+
+def test_generic_words_of_organizations_match_across_languages() -> None:
+    """An organization's generic word matches its translation (network, شبکه) and weighs little."""
+    network = make_token("network", True, is_organization=True)
+    shabaka = make_token("shbk'h", False, is_organization=True)
+    assert token_similarity(network, shabaka) == 1.0
+    assert network.weight < 1.0
+    assert compare_names("Haqqani Network", "شبکه حقانی", is_organization=True).score >= THRESHOLD
+    assert token_similarity(network, make_token("front", True, is_organization=True)) < 1.0

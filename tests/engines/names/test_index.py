@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from random import Random
 
 import pytest
@@ -19,7 +20,15 @@ from ctexchange.domain.entities import (
     NameType,
     ScreeningQuery,
 )
-from ctexchange.engines.names.index import CandidateIndex, name_keys, record_keys
+from ctexchange.engines.names.index import (
+    KEY_WEIGHTS,
+    KEYS_VERSION,
+    MAX_POSTINGS,
+    CandidateIndex,
+    name_keys,
+    query_keys,
+    record_keys,
+)
 from ctexchange.errors import InvalidInput
 from tests.engines.names.strategies import records
 
@@ -146,13 +155,17 @@ def test_bytes_round_trip() -> None:
         b"[]",
         json.dumps({"format": "other", "keys_version": 1, "entities": {}}).encode(),
         json.dumps(
-            {"format": "ctexchange.names.candidate-index", "keys_version": 0, "entities": {}}
+            {"format": "ctexchange.names.candidate-index", "keys_version": KEYS_VERSION - 1, "entities": {}}
         ).encode(),
         json.dumps(
-            {"format": "ctexchange.names.candidate-index", "keys_version": 1, "entities": []}
+            {"format": "ctexchange.names.candidate-index", "keys_version": KEYS_VERSION, "entities": []}
         ).encode(),
         json.dumps(
-            {"format": "ctexchange.names.candidate-index", "keys_version": 1, "entities": {"x": ["zz"]}}
+            {
+                "format": "ctexchange.names.candidate-index",
+                "keys_version": KEYS_VERSION,
+                "entities": {"x": ["zz"]},
+            }
         ).encode(),
     ],
 )
@@ -223,3 +236,43 @@ def test_original_script_names_are_indexed() -> None:
         listing=Listing("UN", "QDi.366"),
     )
     assert "n:тархан газиев" in record_keys(record)
+
+
+def _reference_candidates(entities: dict[str, EntityRecord], query: ScreeningQuery, limit: int) -> list[str]:
+    """The ranking written plainly: shared keys weighted by rarity, rarest keys first, ties by id."""
+    keys = {entity_id: record_keys(record) for entity_id, record in entities.items()}
+    postings: dict[str, set[str]] = {}
+    for entity_id, entity_keys in keys.items():
+        for key in entity_keys:
+            postings.setdefault(key, set()).add(entity_id)
+    found = sorted((len(postings[k]), k) for k in query_keys(query) if k in postings)
+    scores: dict[str, float] = {}
+    read = 0
+    for count, key in found:
+        if read and read + count > MAX_POSTINGS:
+            break
+        read += count
+        weight = KEY_WEIGHTS[key[0]] * math.log(1 + len(keys) / count)
+        for entity_id in sorted(postings[key]):
+            scores[entity_id] = scores.get(entity_id, 0.0) + weight
+    return [e for e, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))][:limit]
+
+
+@settings(max_examples=40, deadline=None)
+@given(entity_sets, st.integers(1, 4))
+def test_candidates_equal_the_plain_ranking(entities: dict[str, EntityRecord], limit: int) -> None:
+    """The vectorised ranking returns what the plain loop over postings returns, in the same order."""
+    index = _index(entities)
+    for record in entities.values():
+        for name in record.names:
+            query = ScreeningQuery(record.schema, (name.text,))
+            assert index.candidates(query, limit) == _reference_candidates(entities, query, limit)
+
+
+def test_the_index_keeps_entities_prepared() -> None:
+    """An added entity is kept prepared for scoring; a removed one is forgotten."""
+    index = _index(LIST)
+    prepared = index.entity("qdi-1")
+    assert prepared is not None and prepared.record is LIST["qdi-1"]
+    index.remove("qdi-1")
+    assert index.entity("qdi-1") is None

@@ -59,7 +59,7 @@ def test_fold_arabic(raw: str, expected: str) -> None:
         ("Путин", "cyrillic"),
         ("习近平", "han"),
         ("張學良", "han"),
-        ("김철삼", "other"),
+        ("김철삼", "hangul"),
         ("Ελένη", "other"),
         ("1234", "latin"),
         ("Jin 金铁三四", "han"),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctexchange.domain.entities import (
     BirthDate,
@@ -17,7 +20,18 @@ from ctexchange.domain.entities import (
     NameType,
     ScreeningQuery,
 )
-from ctexchange.engines.names.score import compare_birth_dates, score_entity
+from ctexchange.engines.names import score as score_module
+from ctexchange.engines.names.compare import NameComparison, PreparedName
+from ctexchange.engines.names.score import (
+    BIRTH_DATE_EFFECT,
+    compare_birth_dates,
+    prepare_entity,
+    prepare_query,
+    score_entity,
+    score_prepared,
+    screen_many,
+    screen_prepared,
+)
 from tests.engines.names.strategies import names, records
 
 PERSON = EntitySchema.PERSON
@@ -94,6 +108,8 @@ def test_original_script_names_count_fully() -> None:
         ("1951-01-06", BirthDate(DateKind.EXACT, "1951-06-01"), "day and month swapped"),
         ("1951-07-19", BirthDate(DateKind.EXACT, "1951-06-19"), "same year, other day"),
         ("1975", BirthDate(DateKind.EXACT, "1951-06-19"), "different"),
+        ("1975-01-02", BirthDate(DateKind.EXACT, "1951-06-19"), "different full dates"),
+        ("1975-01-02", BirthDate(DateKind.EXACT, "1951"), "different"),
         ("1970", BirthDate(DateKind.BETWEEN, "1958", "1962"), "different"),
     ],
 )
@@ -128,7 +144,7 @@ def test_nationality_and_gender() -> None:
     shared = score_entity(ScreeningQuery(PERSON, name, nationalities=("EG",)), ZAWAHIRI)
     other = score_entity(ScreeningQuery(PERSON, name, nationalities=("FR",), gender="female"), ZAWAHIRI)
     assert shared.explanation["nationality"]["contribution"] == pytest.approx(0.03)
-    assert other.explanation["nationality"]["contribution"] == pytest.approx(-0.05)
+    assert other.explanation["nationality"]["contribution"] == pytest.approx(-0.10)
     assert other.explanation["gender"]["contribution"] == pytest.approx(-0.10)
     assert other.score < shared.score
 
@@ -168,3 +184,81 @@ def test_score_is_deterministic_and_bounded(record: EntityRecord, name: str) -> 
     assert first == second
     assert 0.0 <= first.score <= 1.0
     assert score_entity(ScreeningQuery(record.schema, (record.primary_name,)), record).score >= 0.9 * 0.85
+
+
+def test_full_dates_years_apart_lower_the_most() -> None:
+    """Two full dates years apart lower more than a year alone, and a same-year mismatch in between."""
+    assert BIRTH_DATE_EFFECT["different full dates"] < BIRTH_DATE_EFFECT["different"]
+    assert BIRTH_DATE_EFFECT["different"] < BIRTH_DATE_EFFECT["same year, other day"] < 0
+    result = score_entity(ScreeningQuery(PERSON, ("Ayman Zawahiri",), birth_dates=("1975-01-02",)), ZAWAHIRI)
+    assert result.explanation["birth_date"]["contribution"] == pytest.approx(-0.25)
+
+
+def test_prepared_scoring_equals_scoring() -> None:
+    """Scoring a prepared query and entity gives what score_entity gives."""
+    query = ScreeningQuery(PERSON, ("Zawahiri Ayman",), birth_dates=("1951",), nationalities=("EG",))
+    assert score_prepared(prepare_query(query), prepare_entity(ZAWAHIRI)) == score_entity(query, ZAWAHIRI)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(records(), min_size=1, max_size=4), names(), st.sampled_from([0.3, 0.5, 0.7, 0.9]))
+def test_screening_returns_exactly_the_candidates_reaching_the_cutoff(
+    entities: list[EntityRecord], name: str, cutoff: float
+) -> None:
+    """The bound skips only candidates below the cutoff: the result equals scoring every one."""
+    query = ScreeningQuery(entities[0].schema, (name, entities[0].primary_name), birth_dates=("1970",))
+    prepared = [(f"e{i}", prepare_entity(r)) for i, r in enumerate(entities)]
+    expected = sorted(
+        ((k, score_entity(query, r, 0.7)) for (k, _), r in zip(prepared, entities, strict=True)),
+        key=lambda item: (-item[1].score, item[0]),
+    )
+    found = screen_prepared(prepare_query(query), prepared, 0.7, cutoff)
+    assert found == [(k, s) for k, s in expected if s.score >= cutoff]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(names(), st.lists(records(), min_size=1, max_size=3)), min_size=1, max_size=5),
+    st.sampled_from([0.3, 0.7]),
+    st.sampled_from([1, 64, 1 << 16]),
+)
+def test_a_batch_screens_each_query_as_it_would_alone(
+    tasks: list[tuple[str, list[EntityRecord]]], cutoff: float, elements: int
+) -> None:
+    """`screen_many` bounds the queries together (in chunks of any size): each query gets exactly
+    what `screen_prepared` gives it alone, scores and explanations included."""
+    batch = [
+        (
+            prepare_query(ScreeningQuery(entities[0].schema, (name,), birth_dates=("1970",))),
+            [(f"e{i}", prepare_entity(r)) for i, r in enumerate(entities)],
+        )
+        for name, entities in tasks
+    ]
+    with mock.patch("ctexchange.engines.names.bounds.MAX_ELEMENTS", elements):
+        together = screen_many(batch, 0.7, cutoff)
+    assert together == [screen_prepared(query, candidates, 0.7, cutoff) for query, candidates in batch]
+
+
+def test_names_that_cannot_reach_the_cutoff_are_not_compared() -> None:
+    """Of an entity's names, only those that may reach the score it needs are aligned; the result is
+    the one of comparing them all, the best name explained."""
+    record = _record(
+        EntityName("Ayman al-Zawahiri", NameType.PRIMARY, NameQuality.STRONG),
+        EntityName("Abu Fatima", NameType.ALIAS, NameQuality.GOOD),
+        EntityName("Abdul Muizz", NameType.ALIAS, NameQuality.LOW),
+        EntityName("Ustaz", NameType.ALIAS, NameQuality.LOW),
+    )
+    entity = prepare_entity(record)
+    query = prepare_query(ScreeningQuery(PERSON, ("Aiman Zawahri",)))
+    compared: list[str] = []
+    real = score_module.compare_prepared
+
+    def spy(a: PreparedName, b: PreparedName) -> NameComparison:
+        compared.append(b.text)
+        return real(a, b)
+
+    with mock.patch.object(score_module, "compare_prepared", spy):
+        [(key, found)] = screen_prepared(query, [("z", entity)], 0.7)
+    assert (key, found) == ("z", score_entity(query.query, record))
+    assert compared == ["Ayman al-Zawahiri"]
+    assert found.explanation["name"]["record_name"] == "Ayman al-Zawahiri"

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from ctexchange.engines.names.translit import latin_forms, renderings, word_renderings
+from ctexchange.engines.names.translit import latin_forms, mccune_reischauer, renderings, word_renderings
 
 
 @pytest.mark.parametrize(
@@ -21,7 +21,10 @@ from ctexchange.engines.names.translit import latin_forms, renderings, word_rend
         ("金铁三", ("jin tiesan", "jin tie san", "jintiesan", "chin toeh san")),
         ("Müller Łódź", ("muller lodz",)),
         ("Raičević", ("raichevich",)),
-        ("김철삼", ("gim cheolsam", "gim cheol sam", "gimcheolsam")),
+        (
+            "김철삼",
+            ("gim cheolsam", "gim cheol sam", "gimcheolsam", "kim chol sam"),
+        ),  # RR, then McCune-Reischauer
         ("...", ()),
     ],
 )
@@ -66,3 +69,15 @@ def test_transliteration_is_safe_across_threads() -> None:
     for thread in threads:
         thread.join()
     assert results == expected
+
+
+def test_han_characters_get_their_surname_reading_only() -> None:
+    """单 is read shan as a surname; 英 keeps its common reading (its rare yang made other names)."""
+    assert "shan tian fang" in latin_forms("单田芳")
+    assert latin_forms("英") == ("ying",)
+
+
+def test_korean_is_also_rendered_in_mccune_reischauer() -> None:
+    """North Korean names on the lists follow McCune-Reischauer: 최춘영 is Choe Chun Yong."""
+    assert mccune_reischauer("최춘영") == ["choe", "chun", "yong"]
+    assert "ri myong su" in latin_forms("리명수")

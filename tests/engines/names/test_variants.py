@@ -10,6 +10,7 @@ from ctexchange.engines.names.variants import (
     CANONICAL_RULES,
     DIGRAPHS,
     canonical_spelling,
+    glide_conflicts,
     phonetic_key,
     skeleton,
     skeleton_variants,
@@ -148,3 +149,20 @@ def test_tokens_know_initials() -> None:
     assert [t.is_initial for t in tokenize(renderings("M. Abdullah")[0])] == [True, False]
     assert [t.is_initial for t in tokenize(renderings("朴建宇")[0])] == [False, False]
     assert [t.is_initial for t in tokenize(renderings("건우")[0])] == [False, False]
+
+
+def test_final_long_vowels_written_in_arabic_must_be_spelt() -> None:
+    """A final ی or ا has its Latin vowel (Mohammadi, Malika); a Latin final i needs a final ی."""
+    mohammadi = skeleton("mhmdy", is_vowelled=False)
+    assert vowel_conflicts(mohammadi, skeleton("muhammad")) == 1
+    assert vowel_conflicts(mohammadi, skeleton("mohammadi")) == 0
+    assert vowel_conflicts(skeleton("mlyka", is_vowelled=False), skeleton("maleeq")) >= 1
+    assert vowel_conflicts(skeleton("allh", is_vowelled=False), skeleton("ali")) >= 1  # Allah is not Ali
+    assert vowel_conflicts(skeleton("mzyd'h", is_vowelled=False), skeleton("mazidih")) == 0  # a final ة
+
+
+def test_y_and_w_between_vowels_are_consonants() -> None:
+    """A y or w between Latin vowels is written in Arabic script, and tells two Latin spellings apart."""
+    assert vowel_conflicts(skeleton("allh", is_vowelled=False), skeleton("ayala")) >= 1
+    assert glide_conflicts(skeleton("sayyid"), skeleton("said")) == 1
+    assert glide_conflicts(skeleton("husayn"), skeleton("hussein")) == 0

@@ -24,7 +24,7 @@ from typing import Literal
 
 from ctexchange.domain.text import BIDI_CONTROLS, ZERO_WIDTH
 
-Script = Literal["latin", "arabic", "cyrillic", "han", "other"]
+Script = Literal["latin", "arabic", "cyrillic", "han", "hangul", "other"]
 
 # Soft hyphen, combining grapheme joiner, Mongolian vowel separator: invisible too.
 _INVISIBLE = frozenset(BIDI_CONTROLS | ZERO_WIDTH | {"\u00ad", "\u034f", "\u180e"})
@@ -91,6 +91,24 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 _LOOSE_HYPHENS = re.compile(r"\s*-[\s-]*")
 
 
+def _ascii_table(*, keep_hyphens: bool) -> dict[int, str | None]:
+    """What `normalize_name` makes of each ASCII character, after lowercasing."""
+    table: dict[int, str | None] = {}
+    for code in range(128):
+        char = chr(code)
+        if char in _APOSTROPHES:
+            table[code] = None
+        elif char in _HYPHENS:
+            table[code] = "-" if keep_hyphens else " "
+        elif not char.isalnum():
+            table[code] = " "
+    return table
+
+
+_ASCII = _ascii_table(keep_hyphens=False)
+_ASCII_HYPHENATED = _ascii_table(keep_hyphens=True)
+
+
 def fold_arabic(text: str) -> str:
     """Return `text` with Arabic marks removed and Arabic, Persian and Urdu letter forms folded."""
     return _ARABIC_MARKS.sub("", text).translate(_ARABIC_FOLD)
@@ -102,6 +120,11 @@ def normalize_name(text: str, *, keep_hyphens: bool = False) -> str:
     With `keep_hyphens`, a hyphen between two words is kept (without spaces) so that articles such as
     `al-` can be told from a word `al`; otherwise it separates words like any punctuation.
     """
+    if text.isascii():  # the same result, without the per-character loop (most names of the lists)
+        folded = text.lower().translate(_ASCII_HYPHENATED if keep_hyphens else _ASCII)
+        if keep_hyphens:
+            folded = _LOOSE_HYPHENS.sub("-", folded).strip("- ")
+        return _SPACES.sub(" ", folded).strip()
     text = unicodedata.normalize("NFKC", text).casefold()
     chars: list[str] = []
     for char in text:
@@ -127,7 +150,7 @@ def normalize_document(number: str) -> str:
 
 
 def script_of(text: str) -> Script:
-    """Return the script of most letters of `text`: latin, arabic, cyrillic, han or other.
+    """Return the script of most letters of `text`: latin, arabic, cyrillic, han, hangul or other.
 
     Ties go to the first script met; text without letters (digits only) counts as latin.
     """
@@ -156,4 +179,6 @@ def _script_of_char(char: str) -> Script:
         return "han"
     if 0xF900 <= code <= 0xFAFF:
         return "han"
+    if 0xAC00 <= code <= 0xD7A3 or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+        return "hangul"
     return "other"

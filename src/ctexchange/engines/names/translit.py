@@ -18,9 +18,12 @@ Decisions:
 - Han: pypinyin without tones, ü written u (吕 → lu, as passports write it), surname first. A name of
   two or three characters becomes surname plus joined given name ("jin tiesan"); every name is also
   rendered syllable by syllable, all joined, in Wade-Giles (Taiwan and Hong Kong passports: Chang,
-  Hsieh) and with the alternative reading of characters that have one (長 chang/zhang, 单 shan/dan).
+  Hsieh) and with the reading some characters have as a surname only (单 dan, but Shan; 解 Xie).
+  Other rarer readings are not used: they turned common given names into other names (英 read yang).
   Traditional and simplified characters both have readings in pypinyin, so OpenCC is not needed.
-- Korean Hangul: ICU's Any-Latin syllable by syllable, surname first like Han.
+- Korean Hangul: ICU's Any-Latin (Revised Romanization, South Korean passports: Gim Cheolsam) syllable
+  by syllable, surname first like Han, and McCune-Reischauer without its diacritics (Kim Chol Sam),
+  the system of the UN and OFAC lists for North Korean names.
 - Arabic ج gets a second rendering as g where a word has it: Egyptian names (Gamal) and foreign names
   (جيلمان, Gilman) are written so.
 - Latin: folded to ASCII by ICU's Latin-ASCII (ß → ss, ø → o, ł → l), which handles more letters than
@@ -40,7 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import icu
-from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin import Style, lazy_pinyin
 
 from ctexchange.engines.names.normalize import Script, normalize_name, script_of
 
@@ -126,7 +129,7 @@ def word_renderings(word: str) -> tuple[Rendering, ...]:
     if script == "han":
         return _han(word)
     if script == "arabic":
-        word = _FALSE_DIGRAPH.sub(r"\1'", word)
+        word = _FALSE_DIGRAPH.sub(_apart, word)
         texts = [transliterate("arabic", word).translate(_AYN)]
         for letter, reading in (("ض", _PERSIAN_DAD), ("ج", _EGYPTIAN_JIM)):
             if letter in word:
@@ -138,8 +141,8 @@ def word_renderings(word: str) -> tuple[Rendering, ...]:
         ]
     elif script == "latin":
         texts = [transliterate("ascii", word.translate(_LATIN_SPELLED))]
-    elif all(_is_hangul(char) for char in word):
-        return _syllabic([transliterate("any", char) for char in word], [])
+    elif script == "hangul" and all(_is_hangul(char) for char in word):
+        return _syllabic([transliterate("any", char) for char in word], [mccune_reischauer(word)], "hangul")
     else:
         texts = [transliterate("any", word)]
     options: list[Rendering] = []
@@ -156,16 +159,119 @@ def _roman(text: str, *, keep_ayn: bool = False) -> str:
     return roman if keep_ayn else roman.replace("'", "")
 
 
+def _apart(match: re.Match[str]) -> str:
+    return match.group(1) + "'"
+
+
 def _is_hangul(char: str) -> bool:
     return 0xAC00 <= ord(char) <= 0xD7A3
+
+
+# McCune-Reischauer without breves and apostrophes: initial, medial and final letters of a syllable.
+_MR_INITIALS = [
+    "k",
+    "kk",
+    "n",
+    "t",
+    "tt",
+    "r",
+    "m",
+    "p",
+    "pp",
+    "s",
+    "ss",
+    "-",
+    "ch",
+    "tch",
+    "ch",
+    "k",
+    "t",
+    "p",
+    "h",
+]
+_MR_MEDIALS = [
+    "a",
+    "ae",
+    "ya",
+    "yae",
+    "o",
+    "e",
+    "yo",
+    "ye",
+    "o",
+    "wa",
+    "wae",
+    "oe",
+    "yo",
+    "u",
+    "wo",
+    "we",
+    "wi",
+    "yu",
+    "u",
+    "ui",
+    "i",
+]
+_MR_FINALS = [
+    "-",
+    "k",
+    "k",
+    "k",
+    "n",
+    "n",
+    "n",
+    "t",
+    "l",
+    "k",
+    "m",
+    "l",
+    "l",
+    "l",
+    "p",
+    "l",
+    "m",
+    "p",
+    "p",
+    "t",
+    "t",
+    "ng",
+    "t",
+    "t",
+    "k",
+    "t",
+    "p",
+    "t",
+]
+
+
+def mccune_reischauer(word: str) -> list[str]:
+    """Return the syllables of a Hangul word in McCune-Reischauer, no diacritics (김철삼: kim chol sam)."""
+    syllables = []
+    for char in word:
+        code = ord(char) - 0xAC00
+        initial, medial, final = code // 588, code % 588 // 28, code % 28
+        letters = _MR_INITIALS[initial] + _MR_MEDIALS[medial] + _MR_FINALS[final]
+        syllables.append(letters.replace("-", ""))
+    return syllables
+
+
+# Characters read otherwise as a surname than in other words (单 is dan, but the surname Shan).
+SURNAME_READINGS = {
+    "单": "shan", "單": "shan", "解": "xie", "仇": "qiu", "曾": "zeng", "查": "zha", "朴": "piao",
+    "区": "ou", "區": "ou", "盖": "ge", "蓋": "ge", "乐": "yue", "樂": "yue", "长": "chang", "長": "chang",
+    "重": "chong", "覃": "qin", "尉": "yu", "员": "yun", "員": "yun", "缪": "miao", "繆": "miao",
+    "种": "chong", "種": "chong", "秘": "bi", "万": "wan", "萬": "wan", "宁": "ning", "寧": "ning",
+    "纪": "ji", "紀": "ji", "那": "na", "莘": "shen", "隗": "wei", "召": "shao", "折": "she", "翟": "zhai",
+    "句": "gou", "阚": "kan", "闞": "kan", "燕": "yan", "华": "hua", "華": "hua", "黑": "he", "繁": "po",
+    "瞿": "qu", "逄": "pang", "谌": "chen", "諶": "chen", "沈": "shen", "藏": "zang", "薄": "bo",
+}  # fmt: skip
 
 
 def _han(word: str) -> tuple[Rendering, ...]:
     syllables = lazy_pinyin(word, style=Style.NORMAL, errors="default", v_to_u=True)
     wade = lazy_pinyin(word, style=Style.WADEGILES, errors="default", v_to_u=True)
-    readings = pinyin(word, style=Style.NORMAL, heteronym=True, errors="default", v_to_u=True)
-    alternative = [r[1] if len(r) > 1 else r[0] for r in readings]
-    return _syllabic(syllables, [wade, alternative], script="han")
+    surname = [SURNAME_READINGS.get(char, syllable) for char, syllable in zip(word, syllables, strict=False)]
+    return _syllabic(syllables, [wade, surname], script="han")
 
 
 def _syllabic(

@@ -42,7 +42,25 @@ CANONICAL_RULES: tuple[tuple[str, str, str], ...] = (
     (r"o", "u", "o written for u: Omar, Umar; Osama, Usama"),
     (r"(?<=[aiu])h$", "", "a final h after a vowel: Abdullah, Abdulla; Hamzah, Hamza"),
 )
-_CANONICAL = tuple((re.compile(pattern), replacement) for pattern, replacement, _ in CANONICAL_RULES)
+
+
+def _first_group(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
+# A replacement with a group reference is a function: `re` would parse the template at every match.
+def _letters(pattern: str) -> tuple[str, ...]:
+    """Strings one of which a word must contain for the rule to change it; () when any word may do."""
+    if re.fullmatch(r"[a-z|]+", pattern):
+        return tuple(pattern.split("|"))
+    return {r"^(mohd|muhd|mhd|md)$": ("m",), r"(?<=[^aeiou])y(?=[^aeiou]|$)": ("y",), r"(?<=.)e": ("e",),
+            r"(?<=[aiu])h$": ("h",)}.get(pattern, ())  # fmt: skip
+
+
+_CANONICAL = tuple(
+    (re.compile(pattern), _first_group if replacement == r"\1" else replacement, _letters(pattern))
+    for pattern, replacement, _ in CANONICAL_RULES
+)
 
 # Consonant classes of the skeleton. Digraphs first, longest first; each is (spelling, class, why).
 DIGRAPHS: tuple[tuple[str, str, str], ...] = (
@@ -71,6 +89,7 @@ _LETTER_CLASS = {
     "x": "x",  # after "x" → "ks" below, only the sh class uses x
 }
 LETTER_VOWELS = frozenset("aeiouwy")
+_INNER_CLASSES = {**dict.fromkeys("'aeiouwy", ""), **_LETTER_CLASS}  # "" for a vowel inside a word
 _X = re.compile("x")
 _INNER_ARTICLE = re.compile(r"(?<=.[^aeiouwy'])al(?=..)")  # at index 2 or later, after a consonant
 _SOFT_C = re.compile("c(?=[eiy])")  # French and Spanish: Belgacem, Lounici, Faycal (from Fayçal)
@@ -82,6 +101,8 @@ class Skeleton:
 
     consonants: str
     vowels: tuple[str, ...]
+    has_final_h: bool = False
+    """Whether a final h was dropped: what was written after the last consonant is then not known."""
 
     def without(self, start: int, stop: int) -> Skeleton:
         """Return the skeleton with consonants `start` to `stop` (exclusive) removed, merged at the seam."""
@@ -90,14 +111,15 @@ class Skeleton:
         if 0 < start < len(consonants) and consonants[start - 1] == consonants[start]:
             consonants = consonants[:start] + consonants[start + 1 :]
             vowels[start - 1] += vowels.pop(start)
-        return Skeleton(consonants, tuple(vowels))
+        return Skeleton(consonants, tuple(vowels), self.has_final_h)
 
 
 @lru_cache(maxsize=262144)
 def canonical_spelling(word: str) -> str:
     """Return `word` (lowercase ASCII) with the spelling conventions of `CANONICAL_RULES` folded."""
-    for pattern, replacement in _CANONICAL:
-        word = pattern.sub(replacement, word)
+    for pattern, replacement, letters in _CANONICAL:
+        if not letters or any(letter in word for letter in letters):
+            word = pattern.sub(replacement, word)
     return word
 
 
@@ -119,23 +141,29 @@ def skeleton(word: str, *, is_vowelled: bool = True) -> Skeleton:
     text = _SOFT_C.sub("s", text)
     consonants: list[str] = []
     vowels: list[str] = []
-    for index, char in enumerate(text.lower()):
-        klass = _class_of(char, is_initial=index == 0)
-        if klass is None:
+    text = text.lower()
+    if text:
+        first = _class_of(text[0], is_initial=True)
+        if first == "a":
+            consonants.append("a")
+            vowels.append(text[0] if is_vowelled and text[0] in LETTER_VOWELS else "")
+        elif first is not None:
+            consonants.append(first)
+            vowels.append("")
+    for char in text[1:]:
+        klass = _INNER_CLASSES.get(char, char)
+        if not klass:
             if consonants and char != "'":
                 vowels[-1] += char
-            continue
-        if klass == "a" and index == 0:
-            consonants.append("a")
-            vowels.append(char if is_vowelled and char in LETTER_VOWELS else "")
         elif not consonants or consonants[-1] != klass:
             consonants.append(klass)
             vowels.append("")
-    if len(consonants) >= 2 and consonants[-1] == "h":
+    has_final_h = len(consonants) >= 2 and consonants[-1] == "h"
+    if has_final_h:
         consonants.pop()
         tail = vowels.pop()
         vowels[-1] += tail
-    return Skeleton("".join(consonants), tuple(vowels))
+    return Skeleton("".join(consonants), tuple(vowels), has_final_h)
 
 
 def _class_of(char: str, *, is_initial: bool) -> str | None:
@@ -174,7 +202,7 @@ def skeleton_variants(word: str, *, is_vowelled: bool = True) -> tuple[Skeleton,
     if is_vowelled and (word[:2] in ("al", "el") or _ASSIMILATED.match(word)):
         texts.append(word[2:])
     if is_vowelled and _LATIN_DIGRAPH.search(word):
-        texts.append(_LATIN_DIGRAPH.sub(r"\1'h", word))
+        texts.append(_LATIN_DIGRAPH.sub(_split_digraph, word))
     if not is_vowelled and word.endswith("h") and len(word) >= 3:
         texts.append(word[:-1] + "t")
     if is_vowelled and _HARD_C.search(word):
@@ -199,6 +227,13 @@ def skeleton_variants(word: str, *, is_vowelled: bool = True) -> tuple[Skeleton,
 
 
 _ASSIMILATED = re.compile(r"^[aeiu]([tdrzsnl])\1")
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def _split_digraph(match: re.Match[str]) -> str:
+    return match.group(1) + "'h"
+
+
 _LATIN_DIGRAPH = re.compile(r"([tdszk])h")
 _HARD_C = re.compile(r"c(?![hk])")
 
@@ -217,20 +252,30 @@ PHONETIC_CLASSES = str.maketrans(
 def phonetic_key(consonants: str) -> str:
     """Return a coarser key than the skeleton's consonants, for finding candidates only."""
     folded = consonants.translate(PHONETIC_CLASSES)
-    return re.sub(r"(.)\1+", r"\1", folded)
+    return _DOUBLED.sub(_first_group, folded)
 
 
 def vowel_conflicts(unvowelled: Skeleton, vowelled: Skeleton) -> int:
-    """Count the long vowels Arabic script writes that a Latin spelling contradicts.
+    """Count the long vowels Arabic script writes that a Latin spelling contradicts, and the reverse.
 
     Both skeletons must have the same consonants. Arabic ا, و and ي after a consonant are long vowels
     (a, u, i); a Latin spelling that writes a vowel there must write a compatible one (Hussein for حسين,
-    not Hassan). A Latin spelling that writes no vowel there, and Arabic short vowels, prove nothing.
-    The last ي may be an alef maqsura, read a (مصطفى, Mustafa).
+    not Hassan). Inside a word, a Latin spelling that writes no vowel there, and Arabic short vowels,
+    prove nothing. The last ي may be an alef maqsura, read a (مصطفى, Mustafa). Two things are written in
+    both scripts, and their absence on one side is a conflict:
+    - a final ي or ا after the last consonant: the -i of a family name made from a given name (محمدی
+      is Mohammadi, not Muhammad; حمیدی is Hamidi, not Hamid) or a final long a (ملیکا is Malika, not
+      Maleeq); and a final i or y in Latin without a final ي (unless a final h was dropped: مزیده);
+    - a y or w between two Latin vowels, a consonant that Arabic writes (Ayala is not الله).
     """
     conflicts = 0
     last = len(unvowelled.vowels) - 1
     for index, (written, spelled) in enumerate(zip(unvowelled.vowels, vowelled.vowels, strict=True)):
+        if index == last and not vowelled.has_final_h:
+            conflicts += _final_conflict(written, spelled)
+        conflicts += sum(
+            1 for letter in "yw" if letter not in written and _BETWEEN_VOWELS[letter].search(spelled)
+        )
         if not spelled:
             continue
         for letter in set(written):
@@ -242,7 +287,29 @@ def vowel_conflicts(unvowelled: Skeleton, vowelled: Skeleton) -> int:
     return conflicts
 
 
+def _final_conflict(written: str, spelled: str) -> bool:
+    """Whether the ends of two spellings disagree: a final ي or ا written against no Latin vowel, or
+    a Latin final i without a final ي (a final ة, dropped from the skeleton, is never read i: الله is
+    not Ali). A final و is left alone: it is silent in عمرو (Amr)."""
+    if not spelled:
+        return "y" in written or "a" in written
+    return bool(set(spelled) & _FINAL_I) and "y" not in written and "a" not in spelled
+
+
+def glide_conflicts(a: Skeleton, b: Skeleton) -> int:
+    """Count the places where one of two Latin spellings with the same consonants writes a y or w
+    between vowels and the other does not: a consonant, so another name (Sayyid and Said, Ayyub and
+    Abu)."""
+    return sum(1 for x, y in zip(a.vowels, b.vowels, strict=True) if _has_glide(x) != _has_glide(y))
+
+
+def _has_glide(vowels: str) -> bool:
+    return any(pattern.search(vowels) for pattern in _BETWEEN_VOWELS.values())
+
+
 _COMPATIBLE = {"a": "ae", "w": "uow", "y": "iey"}
+_FINAL_I = frozenset("iy")
+_BETWEEN_VOWELS = {letter: re.compile(f"[aeiou]{letter}+[aeiou]") for letter in "yw"}
 
 PARTICLES = frozenset(
     {"bin", "ibn", "ben", "bn", "abn", "bnt", "bint", "binti", "bte", "ibnu", "ould", "wld", "ag", "oglu",
@@ -268,6 +335,12 @@ TITLES = frozenset(
     }
 )  # fmt: skip
 """Titles written as part of a name (UN list: Mullah, Haji, Maulvi): kept, but weak evidence."""
+
+COMPOUND_PREFIXES = frozenset(
+    {"abd", "abdul", "abdel", "abdal", "abdil", "abdol", "abdur", "abder", "abdus", "abdu", "'bd", "abu",
+     "abou", "abo", "abw", "bou"}
+)  # fmt: skip
+"""The first word of a compound given name (Abd al-Rahman, Abdul Rahman) or of a kunya (Abu Bakr)."""
 
 COMMON_SKELETONS: dict[str, float] = {
     "mhmd": 0.5,  # Muhammad in every spelling, and Mahmud: the most common name of the lists
