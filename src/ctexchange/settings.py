@@ -104,6 +104,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "log_level", "info", _parse_level, "Least severe log level written: debug, info, warning, error."
     ),
+    # The analyst console (docs/console.md): sessions, lockout, passwords.
+    Setting(
+        "console_session_idle_minutes", 30, _parse_int, "Console session ends after this many idle minutes."
+    ),
+    Setting("console_session_hours", 12, _parse_int, "Console session ends this many hours after login."),
+    Setting("console_lockout_attempts", 5, _parse_int, "Consecutive failed console logins that lock a user."),
+    Setting("console_lockout_minutes", 15, _parse_int, "How long a console lockout lasts, in minutes."),
+    Setting("console_password_min_chars", 12, _parse_int, "Shortest console password accepted."),
+    # Coalition workflows: the webhook delivery worker that `ctx serve` runs (docs/webhooks.md).
+    Setting(
+        "webhook_deliver_every_s",
+        15,
+        _parse_int,
+        "Seconds between runs of the webhook delivery worker inside `ctx serve`; 0 turns it off.",
+    ),
 )
 
 
@@ -123,6 +138,14 @@ class Settings:
     page_size_max: int = 500
     key_hash_cost: int = 14
     log_level: str = "info"
+    # The analyst console (docs/console.md).
+    console_session_idle_minutes: int = 30
+    console_session_hours: int = 12
+    console_lockout_attempts: int = 5
+    console_lockout_minutes: int = 15
+    console_password_min_chars: int = 12
+    # Coalition workflows: the webhook delivery worker that `ctx serve` runs (docs/webhooks.md).
+    webhook_deliver_every_s: int = 15
 
     @property
     def home_path(self) -> Path:

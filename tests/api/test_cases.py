@@ -38,7 +38,33 @@ def _open_case(client: TestClient, people: dict[str, Member]) -> str:
     assert listed.status_code == 200, listed.text
     [case] = listed.json()["items"]
     assert case["status"] == "open" and case["is_quarantined"] is False
+    assert [h["case_id"] for h in matched.json()["matches"]] == [case["id"]]
+    assert matched.json()["case_ids"] == [case["id"]]
     return str(case["id"])
+
+
+def test_match_responses_name_the_case_only_for_the_pipeline_that_filed(
+    client: TestClient, people: dict[str, Member]
+) -> None:
+    """`POST /v1/match` and `/v1/match/batch` give a pipeline's hits the case they opened or joined, which
+    that key may read; a reviewer's own lookup of the same item files nothing and names no case."""
+    pipeline, reviewer = people["pipeline"].headers, people["reviewer"].headers
+    case_id = _open_case(client, people)
+    batch = client.post(
+        "/v1/match/batch",
+        json={"queries": [{"sha256": BAD, "id": "item-1"}, {"sha256": BAD, "id": "item-2"}]},
+        headers=pipeline,
+    )
+    assert batch.status_code == 200, batch.text
+    [joined, fresh] = [r["case_ids"] for r in batch.json()["responses"]]
+    assert joined == [case_id] and len(fresh) == 1 and fresh != joined
+    assert client.get(f"/v1/cases/{fresh[0]}", headers=pipeline).json()["item_id"] == "item-2"
+    own = client.post("/v1/match", json={"sha256": BAD, "id": "item-1"}, headers=reviewer).json()
+    assert [h["case_id"] for h in own["matches"]] == [None] and own["case_ids"] == []
+    stranger = client.post(
+        "/v1/match", json={"sha256": BAD, "id": "item-1"}, headers=people["stranger"].headers
+    )
+    assert stranger.json()["case_ids"] == []
 
 
 def test_a_case_from_match_to_upheld_complaint(client: TestClient, people: dict[str, Member]) -> None:

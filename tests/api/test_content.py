@@ -67,6 +67,20 @@ def test_add_a_file_then_match_an_edit(client: TestClient, owner: Member, platfo
     assert hit["kind"] == "pdq" and hit["external_id"] == "p-2" and hit["labels"] == ["propaganda"]
     assert 0 < hit["distance"] <= 31 and hit["score"] is None
     assert hit["collection"] == "propaganda"
+    assert found.json()["id"] is None and hit["case_id"] is None
+
+
+def test_an_upload_carries_its_id(client: TestClient, owner: Member, platform: Member) -> None:
+    """A multipart lookup may name its item (`id`), echoed back; an id over 200 characters is refused
+    with the field named before anything is hashed."""
+    upload(client, "/v1/collections/propaganda/files", owner, png(pattern(3)))
+    found = upload(client, "/v1/match", platform, edited(3), id="upload-8812")
+    assert found.status_code == 200, found.text
+    assert found.json()["id"] == "upload-8812" and len(found.json()["matches"]) == 1
+    refused = upload(client, "/v1/match", platform, edited(3), id="x" * 201)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "id"
+    assert refused.json()["error"]["message"].startswith("'id' must be text of at most 200 characters")
 
 
 def test_json_lookups_and_batches(client: TestClient, owner: Member, platform: Member) -> None:

@@ -20,11 +20,11 @@ def test_health_answers_without_a_key(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "version": __version__, "store": "sqlite"}
 
 
-def test_root_redirects_to_the_docs(client: TestClient) -> None:
-    """GET / is a temporary redirect to /docs until the console arrives."""
+def test_root_is_the_console(client: TestClient) -> None:
+    """GET / is the web console, which sends a browser without a session to its login page."""
     response = client.get("/", follow_redirects=False)
-    assert response.status_code == 307
-    assert response.headers["location"] == "/docs"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2F"
 
 
 def test_docs_and_openapi_need_no_key(client: TestClient) -> None:

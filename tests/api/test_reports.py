@@ -94,7 +94,13 @@ def test_the_report_in_three_formats(
     )
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
-    assert {"section": "sightings", "metric": "of_own_signals", "dimension": "", "value": "2"} in rows
+    assert {
+        "section": "sightings",
+        "metric": "of_own_signals",
+        "dimension": "",
+        "value": "2",
+        "name": "",
+    } in rows
     html = client.get(
         "/v1/reports/transparency", params=_params(exchange, "agency", "html"), headers=auditor.headers
     )

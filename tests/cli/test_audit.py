@@ -1,8 +1,8 @@
 """`ctx audit verify`: exit 0 on an intact log, 1 on each kind of tampering, 2 on a malformed anchor.
 
-After `ctx init` and one `ctx org add` the log holds four events: org.create, user.create, key.create
-(the bootstrap) and org.create. The tampering tests change the SQLite file directly, as an attacker
-with access to the database would.
+After `ctx init` and one `ctx org add` the log holds five events: org.create, user.create, key.create
+(the bootstrap), user.password (init's one-time console password) and org.create. The tampering tests
+change the SQLite file directly, as an attacker with access to the database would.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.cli.conftest import Cli
 
 @pytest.fixture
 def logged(ready: Cli) -> Cli:
-    """An initialised exchange with four audit events."""
+    """An initialised exchange with five audit events."""
     assert ready("org", "add", "Platform").exit_code == 0
     return ready
 
@@ -42,17 +42,17 @@ def test_verify_intact_log_exits_0_and_prints_the_anchor(logged: Cli) -> None:
     result = logged("audit", "verify")
     assert result.exit_code == 0, result.output
     with database(logged) as conn:
-        head_hash = conn.execute("SELECT hash FROM audit_events WHERE seq = 4").fetchone()[0]
-    assert "4 events checked" in result.stdout
-    assert f"record this anchor elsewhere: 4:{head_hash}" in result.stdout
+        head_hash = conn.execute("SELECT hash FROM audit_events WHERE seq = 5").fetchone()[0]
+    assert "5 events checked" in result.stdout
+    assert f"record this anchor elsewhere: 5:{head_hash}" in result.stdout
 
 
 def test_verify_json_reports_intact(logged: Cli) -> None:
     """--json prints the whole report as one object with "intact"."""
     report = logged.json("audit", "verify")
     assert report["intact"] is True
-    assert report["checked"] == 4
-    assert report["head_seq"] == 4
+    assert report["checked"] == 5
+    assert report["head_seq"] == 5
     assert len(report["head_hash"]) == 64
     assert report["bad_seq"] is None
     assert report["problem"] is None

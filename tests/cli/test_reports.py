@@ -36,7 +36,7 @@ def test_the_report_prints_json_csv_and_html(ready: Cli) -> None:
     assert plain.exit_code == 0 and json.loads(plain.stdout)["sections"] == document["sections"]
     as_csv = ready("report", "transparency", *PERIOD, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    assert {"section": "requests", "metric": "sent", "dimension": "", "value": "0"} in rows
+    assert {"section": "requests", "metric": "sent", "dimension": "", "value": "0", "name": ""} in rows
     html = ready("report", "transparency", *PERIOD, "--format", "html")
     assert html.stdout.startswith("<!DOCTYPE html>") and "<script" not in html.stdout
 
@@ -60,3 +60,29 @@ def test_bad_periods_and_formats_are_refused(ready: Cli) -> None:
     assert fmt.exit_code == 2 and "'format'" in error_lines(fmt)[0]
     missing = ready("report", "transparency", "--org", "nowhere", "--from", TODAY, "--to", TODAY)
     assert missing.exit_code == 3 and "nowhere" in error_lines(missing)[0]
+
+
+def test_sightings_and_their_summary(ready: Cli) -> None:
+    """The operator's own signals: each lookup's sighting is listed, named for a `named` bank and as
+    `member-1` for an `anonymised` one; the summary counts them per day and organization."""
+    ready("collection", "create", "open", "--marking", "GREEN")
+    ready("collection", "create", "quiet", "--marking", "GREEN", "--sighting-policy", "anonymised")
+    assert ready("bank", "add", "open", "--url", "t.me/open_channel").exit_code == 0
+    assert ready("bank", "add", "quiet", "--url", "t.me/quiet_channel").exit_code == 0
+    for url in ("https://t.me/open_channel", "https://t.me/quiet_channel", "https://t.me/quiet_channel"):
+        assert ready("match", "--url", url).exit_code == 0
+    listed = ready.json("report", "sightings")
+    assert sorted((s["org"], s["is_anonymised"]) for s in listed) == [
+        ("coalition", False),
+        ("member-1", True),
+        ("member-1", True),
+    ]
+    assert ready("report", "sightings", "--limit", "1").exit_code == 0
+    summary = ready.json("report", "sighting-summary", "--bucket", "hour")
+    assert summary["total"] == 3 and summary["bucket"] == "hour"
+    assert sorted(r["count"] for r in summary["organizations"]) == [1, 2]
+    table = ready("report", "sighting-summary")
+    assert table.exit_code == 0 and "3 sightings from" in table.stdout
+    bad = ready("report", "sighting-summary", "--bucket", "week")
+    assert bad.exit_code == 2 and "'bucket'" in error_lines(bad)[0]
+    assert ready("report", "sightings", "--limit", "0").exit_code == 2

@@ -215,6 +215,7 @@ def test_serve_initialises_and_answers_health(tmp_path: Path) -> None:
     assert status == 200, stderr
     assert f"http://127.0.0.1:{port}" in stdout
     assert str(home / "admin.key") in stdout
+    assert "webhook deliveries: every 15 s" in stdout
     assert (home / "admin.key").is_file()
 
 

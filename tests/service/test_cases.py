@@ -153,6 +153,29 @@ def test_flood_control_quarantines_further_hits_in_one_case(world: World) -> Non
     assert world.cases(item_id="item-9")[0].is_quarantined is False
 
 
+def test_a_match_names_the_case_each_hit_opened_or_joined(world: World) -> None:
+    """The pipeline's hit carries the id of the case it opened, and of the same case when the item joins
+    it again; a person's match, and a hit in a bank without review, name none; once the signal floods
+    (3 sightings an hour), each item's hit names the one quarantined case; every id named is readable by
+    the pipeline that matched."""
+    pipeline = world.pipeline
+    opened = world.exchange.content.match(pipeline, ContentQuery(sha256=BAD, id="item-1"))
+    [case] = world.cases()
+    assert [h.case_id for h in opened.hits] == [case.id] and opened.case_ids == [case.id]
+    joined = world.exchange.content.match(pipeline, ContentQuery(sha256=BAD, id="item-1"))
+    assert joined.case_ids == [case.id]
+    assert world.exchange.content.match(pipeline, ContentQuery(sha256=OTHER, id="x")).hits[0].case_id is None
+    person = world.exchange.content.match(world.reviewer, ContentQuery(sha256=BAD, id="item-2"))
+    assert [h.case_id for h in person.hits] == [None] and person.case_ids == []
+    batch = world.exchange.content.match_many(
+        pipeline, [ContentQuery(sha256=BAD, id=f"item-{n}") for n in range(3, 6)]
+    )
+    [quarantined] = world.cases(is_quarantined=True)
+    assert [o.case_ids for o in batch] == [[quarantined.id]] * 3
+    for named in (case.id, quarantined.id):
+        assert world.exchange.cases.get(pipeline, named).case.id == named
+
+
 def test_confirm_with_removal_order_reports_the_hour(world: World) -> None:
     """A removal with an order received 42 minutes earlier is within the hour; the decision is in the
     history with its reason and audited without it."""

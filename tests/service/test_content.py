@@ -8,7 +8,7 @@ import pytest
 
 from ctexchange.domain.queries import SignalQuery
 from ctexchange.errors import Forbidden, InvalidInput
-from ctexchange.service.content import ContentItem, ContentQuery, ContentService
+from ctexchange.service.content import ContentItem, ContentQuery, ContentService, MatchOutcome
 from ctexchange.service.context import Caller
 from ctexchange.service.exchange import Exchange
 from tests.media import edited, flat, jpeg, pattern, png, video
@@ -335,9 +335,10 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: list[tuple[str, int]] = []
 
-    def matched(self, caller: Caller, outcomes: object) -> None:
+    def matched(self, uow: object, caller: Caller, outcomes: list[MatchOutcome]) -> list[MatchOutcome]:
         """Record the caller's actor and the number of visible hits."""
-        self.seen.append((caller.principal.actor, sum(len(o.hits) for o in outcomes)))  # type: ignore[attr-defined]
+        self.seen.append((caller.principal.actor, sum(len(o.hits) for o in outcomes)))
+        return outcomes
 
 
 def test_the_observer_hears_every_lookup(bank: Exchange, operator: Caller) -> None:

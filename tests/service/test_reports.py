@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from uuid import UUID
@@ -26,6 +26,7 @@ from ctexchange.service.reports import (
     Metric,
     TransparencyReport,
     is_anonymised,
+    months,
     nearest_rank,
     pseudonym_id,
     render,
@@ -34,6 +35,7 @@ from ctexchange.service.reports import (
     report_json,
 )
 from ctexchange.service.requests import RequestDraft
+from ctexchange.service.signals import NewSignal
 from ctexchange.settings import Settings
 from ctexchange.store import open_store
 from tests.conftest import TEST_KEY_COST, exchange_boot_caller
@@ -227,7 +229,23 @@ def test_a_day_outside_the_scenario_is_all_zero(scripted: World) -> None:
     values = {(m.section, m.metric): m.value for m in report.metrics}
     assert values[("matches", "items_matched")] == 0
     assert values[("removal_orders", "median_minutes")] is None
-    assert all(not m.dimension for m in report.metrics if m.section != "sightings")
+    assert all(not m.dimension for m in report.metrics if m.section not in ("sightings", "by_month"))
+    assert report_json(report)["months"] == [
+        {
+            "month": "2026-04",
+            "items_matched": 0,
+            "items_actioned": 0,
+            "removal_orders_received": 0,
+            "removal_orders_acted_on": 0,
+            "median_minutes_to_act": None,
+            "max_minutes_to_act": None,
+            "complaints_filed": 0,
+            "reinstatements": 0,
+            "requests_sent": 0,
+            "requests_received": 0,
+            "requests_answered": 0,
+        }
+    ]
 
 
 def test_who_may_run_a_report(world: World) -> None:
@@ -397,3 +415,91 @@ def test_nearest_rank_percentile() -> None:
     assert nearest_rank([5.0], 0.9) == 5.0
     assert nearest_rank([float(n) for n in range(1, 11)], 0.9) == 9.0
     assert nearest_rank([30.0, 90.0], 0.9) == 90.0
+
+
+def test_months_of_the_period_each_get_their_row(scripted: World) -> None:
+    """A period from mid-April to mid-June has three rows, clipped to the period; May holds the
+    scenario (removals after 30 and 90 minutes: median 60, longest 90) and a June match its own row."""
+    scripted.clock.advance(days=31)
+    scripted.match(scripted.pipeline, BAD, "item-june")
+    report = scripted.exchange.reports.transparency(scripted.auditor, "platform", "2026-04-15", "2026-06-10")
+    rows = {r["month"]: r for r in report_json(report)["months"]}
+    assert list(rows) == ["2026-04", "2026-05", "2026-06"]
+    assert rows["2026-05"] == {
+        "month": "2026-05",
+        "items_matched": 3,
+        "items_actioned": 3,
+        "removal_orders_received": 2,
+        "removal_orders_acted_on": 2,
+        "median_minutes_to_act": 60.0,
+        "max_minutes_to_act": 90.0,
+        "complaints_filed": 1,
+        "reinstatements": 1,
+        "requests_sent": 1,
+        "requests_received": 3,
+        "requests_answered": 2,
+    }
+    assert rows["2026-04"]["items_matched"] == 0 and rows["2026-06"]["items_matched"] == 1
+    assert (
+        sum(r["items_matched"] for r in rows.values())
+        == report_json(report)["sections"]["matches"]["items_matched"]
+    )
+    as_csv = list(csv.DictReader(io.StringIO(report_csv(report))))
+    assert {
+        "section": "by_month",
+        "metric": "max_minutes_to_act",
+        "dimension": "2026-05",
+        "value": "90.0",
+    }.items() <= next(
+        r for r in as_csv if r["metric"] == "max_minutes_to_act" and r["dimension"] == "2026-05"
+    ).items()
+    page = report_html(report)
+    assert "max minutes to act by month" in page and page.count("<svg") > 11
+
+
+def test_months_are_clipped_to_the_period_and_cross_years() -> None:
+    """Calendar months touched by the days, with UTC bounds clipped to the period, December to January."""
+    found = months(date(2025, 12, 20), date(2026, 2, 3))
+    assert [(m, s.date().isoformat(), e.date().isoformat()) for m, s, e in found] == [
+        ("2025-12", "2025-12-20", "2026-01-01"),
+        ("2026-01", "2026-01-01", "2026-02-01"),
+        ("2026-02", "2026-02-01", "2026-02-04"),
+    ]
+    assert months(date(2026, 5, 1), date(2026, 5, 1))[0][0] == "2026-05"
+
+
+def _listed(name: str, reference: str) -> NewSignal:
+    value = {
+        "schema": "Organization",
+        "names": [{"text": name}],
+        "listing": {"source": "UN", "reference": reference},
+    }
+    return NewSignal("organization", value)
+
+
+def test_entities_are_named_when_the_organization_and_reader_may_see_them(scripted: World) -> None:
+    """The "by entity" dimension `un:QDe.115` is named after the GREEN entity signal of reference QDe.115
+    in JSON, CSV and HTML; an entity only its owner may see (AMBER, no group) stays unnamed in another
+    organization's report, even when the owner's auditor runs it."""
+    ex, operator = scripted.exchange, scripted.operator
+    ex.collections.create(operator, "listed", "GREEN")
+    listed = ex.signals.add(operator, "listed", _listed("Al-Qaida in Iraq", "QDe.115"))
+    report = ex.reports.transparency(scripted.auditor, "platform", DAY, DAY)
+    named = report_json(report)["entities"]
+    assert named == {
+        "un:QDe.115": {"reference": "QDe.115", "name": "Al-Qaida in Iraq", "signal_id": str(listed.id)}
+    }
+    rows = list(csv.DictReader(io.StringIO(report_csv(report))))
+    assert {(r["metric"], r["dimension"], r["name"]) for r in rows if r["name"]} == {
+        ("matched_by_entity", "un:QDe.115", "Al-Qaida in Iraq"),
+        ("actioned_by_entity", "remove/un:QDe.115", "Al-Qaida in Iraq"),
+    }
+    assert "Al-Qaida in Iraq" in report_html(report)
+    ex.collections.create(operator, "private", "AMBER")
+    ex.signals.add(operator, "private", _listed("Secret Name", "QDe.116"))
+    ex.content.add(operator, "tco", [ContentItem(None, {"sha256": "c" * 64}, ["un:QDe.116"])])
+    scripted.match(scripted.pipeline, "c" * 64, "item-private")
+    for reader in (scripted.auditor, scripted.overseer):
+        hidden = report_json(ex.reports.transparency(reader, "platform", DAY, DAY))["entities"]["un:QDe.116"]
+        assert hidden == {"reference": "QDe.116", "name": None, "signal_id": None}
+    assert "Secret Name" not in report_html(ex.reports.transparency(scripted.overseer, "platform", DAY, DAY))

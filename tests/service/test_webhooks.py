@@ -4,33 +4,31 @@ them, back-off retries driven by a fake clock, timeouts, cancellation on removal
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ctexchange.domain.cases import CaseStatus
-from ctexchange.domain.queries import AuditQuery
-from ctexchange.domain.webhooks import BACKOFF, MAX_ATTEMPTS, Delivery, DeliveryStatus
+from ctexchange.domain.cases import CaseAudience, CaseQuery, CaseStatus
+from ctexchange.domain.queries import AuditQuery, PageRequest
+from ctexchange.domain.webhooks import BACKOFF, MAX_ATTEMPTS, Delivery, DeliveryStatus, WebhookEvent
 from ctexchange.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from ctexchange.service.alerts import NewAlert, SubjectInput
 from ctexchange.service.content import ContentItem, ContentQuery
 from ctexchange.service.context import Caller
 from ctexchange.service.exchange import Exchange, build_exchange
 from ctexchange.service.requests import RequestDraft, SubjectIn
-from ctexchange.service.webhooks import WebhookService
+from ctexchange.service.webhooks import Notifier, WebhookService
 from ctexchange.settings import Settings
 from ctexchange.store import open_store
+from ctexchange.store.cases import SqlCases
+from ctexchange.store.webhooks import SqlWebhooks
 from tests.conftest import TEST_KEY_COST, exchange_boot_caller
+from tests.receiver import Received, Receiver, running_receiver
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 BAD = "a" * 64
@@ -48,68 +46,11 @@ class FakeClock:
         return self.now
 
 
-@dataclass
-class Received:
-    """One POST the receiver got."""
-
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def payload(self) -> Any:
-        """The parsed JSON body."""
-        return json.loads(self.body)
-
-
-@dataclass
-class Receiver:
-    """A real HTTP server on a free loopback port: records every POST and answers with the next queued
-    status (200 when the queue is empty), after `delay_s`."""
-
-    statuses: list[int] = field(default_factory=list)
-    delay_s: float = 0.0
-    got: list[Received] = field(default_factory=list)
-    port: int = 0
-
-    def url(self, path: str) -> str:
-        """The URL of `path` on this receiver."""
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def on(self, path: str) -> list[Received]:
-        """The POSTs received on `path`."""
-        return [r for r in self.got if r.path == path]
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A running receiver, shut down after the test."""
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.got.append(Received(self.path, dict(self.headers.items()), body))
-            time.sleep(state.delay_s)
-            status = state.statuses.pop(0) if state.statuses else 200
-            try:
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            except OSError:
-                pass  # the sender gave up waiting (the timeout test)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with running_receiver() as state:
+        yield state
 
 
 @dataclass
@@ -151,9 +92,9 @@ def _caller(exchange: Exchange, operator: Caller, org: str, name: str, role: str
 
 
 @pytest.fixture
-def world(tmp_path: Path, receiver: Receiver) -> Iterator[World]:
-    """See `World`."""
-    settings = Settings(home=str(tmp_path), key_hash_cost=TEST_KEY_COST)
+def world(tmp_path: Path, store_url: str, receiver: Receiver) -> Iterator[World]:
+    """See `World`; on each backend (the outbox is written in the transactions of the changes)."""
+    settings = Settings(home=str(tmp_path), key_hash_cost=TEST_KEY_COST, database_url=store_url)
     store = open_store(settings.store_url)
     store.migrate()
     clock = FakeClock()
@@ -183,9 +124,7 @@ def world(tmp_path: Path, receiver: Receiver) -> Iterator[World]:
 
 def _verify(secret: str, got: Received) -> None:
     """Check the signature header as a receiver would, with hmac and the header's own timestamp."""
-    parts = dict(item.split("=", 1) for item in got.headers["X-Ctx-Signature"].split(","))
-    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + got.body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(parts["v1"], expected)
+    assert got.is_signed_with(secret)
 
 
 # Delivery ------------------------------------------------------------------------------------------------
@@ -402,3 +341,64 @@ def test_audit_names_the_origin_never_the_secret(world: World) -> None:
     assert "https://hooks.example.org" in dumped
     for secret in world.secrets.values():
         assert secret not in dumped
+
+
+# The outbox of a lookup ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the store holds of the platform's lookups: sightings, cases and outbox rows by event type."""
+
+    sightings: int
+    cases: int
+    events: list[str]
+
+
+def _stored(world: World) -> Stored:
+    platform = world.callers["pipeline"].principal.org_id
+    with world.exchange.store.snapshot() as uow:
+        coalition = world.operator.principal.org_id
+        sightings = [s for s in uow.sightings.of_owner(coalition, None, None, 1000) if s.org_id == platform]
+        cases = uow.cases.find(CaseQuery(), CaseAudience(platform, False), PageRequest(100, None)).items
+        events = sorted(d.event.value for d in uow.webhooks.deliveries(platform, 100))
+    return Stored(len(sightings), len(cases), events)
+
+
+def test_a_lookup_writes_its_sightings_case_and_events_together(world: World) -> None:
+    """One lookup stores its sighting, its case and both events (`case.opened`, and `match.hit` naming
+    the case the hit opened) before any delivery runs."""
+    outcome = world.exchange.content.match(world.callers["pipeline"], ContentQuery(sha256=BAD, id="item-1"))
+    assert _stored(world) == Stored(1, 1, ["case.opened", "match.hit"])
+    world.deliver()
+    hit = next(p for p in world.payloads("platform") if p["type"] == "match.hit")
+    assert [h["case_id"] for h in hit["data"]["hits"]] == [str(c) for c in outcome.case_ids]
+
+
+@pytest.mark.parametrize(
+    ("target", "name"),
+    [(Notifier, "emit"), (SqlCases, "add_hits"), (SqlWebhooks, "add_delivery")],
+    ids=["before-match.hit", "between-case-and-hits", "writing-the-outbox"],
+)
+def test_a_crash_inside_a_lookup_stores_none_of_it(
+    world: World, monkeypatch: pytest.MonkeyPatch, target: type, name: str
+) -> None:
+    """A failure after the sighting is written (while filing the case, or writing an event) leaves no
+    sighting, no case and no event behind; the same lookup afterwards stores each once."""
+    real = getattr(target, name)
+    calls: list[object] = []
+
+    def crash(self: object, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if name != "emit" or args[2] is WebhookEvent.MATCH_HIT:
+            raise RuntimeError("power cut")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(target, name, crash)
+    with pytest.raises(RuntimeError, match="power cut"):
+        world.exchange.content.match(world.callers["pipeline"], ContentQuery(sha256=BAD, id="item-1"))
+    assert calls
+    assert _stored(world) == Stored(0, 0, [])
+    monkeypatch.setattr(target, name, real)
+    world.exchange.content.match(world.callers["pipeline"], ContentQuery(sha256=BAD, id="item-1"))
+    assert _stored(world) == Stored(1, 1, ["case.opened", "match.hit"])

@@ -4,6 +4,8 @@ transaction leaving no delivery behind."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -143,3 +145,40 @@ def test_rolled_back_transaction_leaves_no_delivery(store: SqlStore, org_ids: tu
         raise RuntimeError("the change failed")
     with store.snapshot() as uow:
         assert uow.webhooks.delivery(delivery.id) is None
+
+
+def test_two_workers_claiming_at_once_never_share_a_delivery(
+    store: SqlStore, org_ids: tuple[UUID, UUID]
+) -> None:
+    """Two claims racing over the same due rows (one holding its transaction open while the other reads,
+    as a served worker and a cron job would) take disjoint deliveries that together are all of them."""
+    sub = _sub(org_ids[0])
+    rows = [_delivery(sub, n) for n in range(6)]
+    with store.transaction() as uow:
+        uow.webhooks.add_subscription(sub, "whsec_1")
+        for row in rows:
+            uow.webhooks.add_delivery(row)
+    now, lease = f.T0 + timedelta(hours=1), f.T0 + timedelta(hours=2)
+    first_claimed, second_started = threading.Event(), threading.Event()
+    taken: dict[str, list[UUID]] = {}
+
+    def first() -> None:
+        with store.transaction() as uow:
+            taken["first"] = [d.id for d in uow.webhooks.claim(now, lease, 10)]
+            first_claimed.set()
+            second_started.wait(timeout=30)
+            time.sleep(0.2)  # let the second claim reach its read and its updates before this commits
+
+    def second() -> None:
+        first_claimed.wait(timeout=30)
+        second_started.set()
+        with store.transaction() as uow:
+            taken["second"] = [d.id for d in uow.webhooks.claim(now, lease, 10)]
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not set(taken["first"]) & set(taken["second"])
+    assert sorted(taken["first"] + taken["second"]) == sorted(r.id for r in rows)

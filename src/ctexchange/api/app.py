@@ -1,20 +1,22 @@
 """The app factory: `create_app(settings, exchange)`.
 
-A test or an embedding process passes a ready `Exchange` and keeps owning it. Without one, the app opens
-its own with `open_exchange(settings)` when its lifespan starts and closes it at shutdown, so that
-importing or building the app touches no database.
+A test or an embedding process passes a ready `Exchange` and keeps owning it (and delivering its
+webhooks). Without one, the app opens its own with `open_exchange(settings)` when its lifespan starts,
+runs the webhook delivery worker beside it (`webhook_deliver_every_s`, 0 to turn off), and stops both at
+shutdown, so that importing or building the app touches no database.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from starlette.middleware import Middleware
 
 from ctexchange import __version__
+from ctexchange.api.console import mount_console
 from ctexchange.api.errors import EXCEPTION_HANDLERS
 from ctexchange.api.middleware import (
     AccessLogMiddleware,
@@ -23,7 +25,9 @@ from ctexchange.api.middleware import (
     UnhandledErrorMiddleware,
 )
 from ctexchange.api.routes import ROUTERS
+from ctexchange.service.context import Caller, new_request_id
 from ctexchange.service.exchange import Exchange, open_exchange
+from ctexchange.service.webhooks import WORKER_ACTOR, DeliveryWorker
 from ctexchange.settings import Settings
 
 DESCRIPTION = """\
@@ -48,13 +52,27 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def _opening(settings: Settings) -> Lifespan:
+    """Open the exchange for the app's lifespan and, unless `webhook_deliver_every_s` is 0, run the
+    webhook delivery worker beside it; at shutdown stop the worker first, then close the exchange."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         exchange = open_exchange(settings)
         app.state.exchange = exchange
+
+        def worker_caller() -> Caller:
+            return Caller(exchange.members.operator_principal(WORKER_ACTOR), new_request_id())
+
+        every_s = settings.webhook_deliver_every_s
+        worker = DeliveryWorker(exchange.webhooks, worker_caller, every_s) if every_s > 0 else None
         try:
+            if worker is not None:
+                worker.start()
+            app.state.webhook_worker = worker
             yield
         finally:
+            if worker is not None:
+                await asyncio.to_thread(worker.stop)
             exchange.close()
 
     return lifespan
@@ -84,10 +102,5 @@ def create_app(settings: Settings, exchange: Exchange | None = None) -> FastAPI:
         app.state.exchange = exchange
     for router in ROUTERS:
         app.include_router(router)
-    app.add_api_route("/", _to_docs, include_in_schema=False)
+    mount_console(app)  # the analyst console at `/` (docs/console.md); the API docs stay at /docs
     return app
-
-
-async def _to_docs() -> RedirectResponse:
-    """Send people to the API docs until the web console arrives."""
-    return RedirectResponse("/docs", status_code=307)

@@ -81,6 +81,11 @@ class ContentHitOut(BaseModel):
     marking: str
     status: str
     explanation: dict[str, Any]
+    case_id: UUID | None = Field(
+        None,
+        description="The review case this hit opened or joined (a service key's hit in a bank that"
+        " requires review); null otherwise.",
+    )
 
     @classmethod
     def of(cls, hit: ContentHit) -> ContentHitOut:
@@ -98,6 +103,7 @@ class ContentHitOut(BaseModel):
             explanation=hit.explanation,
             distance=int(hit.distance) if "distance" in hit.measure else None,
             score=hit.measure.get("score"),
+            case_id=hit.case_id,
         )
 
 
@@ -123,6 +129,9 @@ class MatchOut(BaseModel):
     matches: list[ContentHitOut]
     restricted: list[RestrictedOut]
     notes: list[str]
+    case_ids: list[UUID] = Field(
+        default_factory=list, description="The review cases this lookup's hits opened or joined."
+    )
 
     @classmethod
     def of(cls, outcome: MatchOutcome) -> MatchOut:
@@ -133,6 +142,7 @@ class MatchOut(BaseModel):
             matches=[ContentHitOut.of(h) for h in outcome.hits],
             restricted=[RestrictedOut.of(r) for r in outcome.restricted],
             notes=outcome.notes,
+            case_ids=outcome.case_ids,
         )
 
 

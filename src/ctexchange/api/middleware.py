@@ -157,6 +157,7 @@ class BodyTooLarge(HTTPException):
 
 UPLOAD_PATHS = re.compile(
     r"^/v1/(hash|match|collections/[^/]+/files|requests/[^/]+/attachments|cases/[^/]+/evidence)$"
+    r"|^/(content|screening/batch|admin/imports)$"  # the console's uploads (docs/console.md)
 )
 
 

@@ -3,7 +3,8 @@
 JSON lines are the batch format both ways. An input line is `{"id", "path"|"text"|"url"|"pdq"|"md5"|
 "sha256"|"vpdq", "labels": [...]}` (a relative `path` is read beside the JSON-lines file; a `url` may be an
 object `{"url", "level"}`). `match-batch` writes one line per input: `{"id", "matches": [{"signal_id",
-"external_id", "collection", "kind", "distance" or "score", "match_type", "labels", "explanation"}]}`;
+"external_id", "collection", "kind", "distance" or "score", "match_type", "labels", "explanation",
+"case_id"}]}` (`case_id` is null: the local operator's lookups open no review case);
 with `--out` it shows a progress bar and resumes where an interrupted run stopped. `bank add` adds
 `CHUNK` items per transaction, so a huge file is loaded in steps that each either land whole or not at all;
 re-running it is harmless (values already there are reported, not added twice).
@@ -203,6 +204,7 @@ def hit_doc(hit: ContentHit) -> dict[str, Any]:
         "match_type": hit.match_type,
         "labels": sorted(hit.signal.labels),
         "explanation": hit.explanation,
+        "case_id": None if hit.case_id is None else str(hit.case_id),
     }
 
 

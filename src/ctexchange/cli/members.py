@@ -8,6 +8,7 @@ and hashes never.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from ctexchange.cli.state import operator_session
 from ctexchange.domain.members import ApiKey, Organization, OrgKind, SharingGroup, User
 from ctexchange.domain.roles import Role
 from ctexchange.errors import InvalidInput
+from ctexchange.service.auth import ConsoleLogins, login_policy
 from ctexchange.service.context import Caller
 from ctexchange.service.exchange import Exchange
 
@@ -157,6 +159,40 @@ def user_list(
         for u in users
     )
     output.print_table(["id", "name", "organization", "role", "active", "created"], rows)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The user (name or id).")],
+    password_env: Annotated[
+        str | None,
+        typer.Option("--password-env", help="Read the password from this environment variable (no prompt)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set a user's password for the web console (prompted twice unless --password-env is given).
+
+    The user's open console sessions end and a lockout is lifted.
+    """
+    password = _password_from(password_env)
+    with operator_session(ctx) as (exchange, caller):
+        logins = ConsoleLogins(exchange.store, exchange.clock, login_policy(exchange.settings))
+        user = logins.set_password(caller, name, password)
+    if as_json:
+        output.emit_json({**user_doc(user), "password_set": True})
+    else:
+        output.say(f"console password set for user '{user.name}'; their open console sessions were ended")
+
+
+def _password_from(variable: str | None) -> str:
+    if variable is None:
+        entered: str = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        return entered
+    value = os.environ.get(variable)
+    if value is None:
+        raise InvalidInput(f"environment variable '{variable}' is not set", field="password_env")
+    return value
 
 
 def _activation(app: typer.Typer, noun: str, change: Activate, render: Render, stops: str) -> None:

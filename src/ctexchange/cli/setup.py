@@ -15,6 +15,7 @@ import the store.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,7 @@ from ctexchange.cli.state import invocation
 from ctexchange.domain.members import Principal
 from ctexchange.domain.roles import Role
 from ctexchange.errors import Conflict, StoreUnavailable
+from ctexchange.service.auth import ConsoleLogins, login_policy
 from ctexchange.service.context import Caller, local_actor_name, new_request_id
 from ctexchange.service.exchange import Exchange, migrate_store, open_exchange
 from ctexchange.service.imports import ImportReport
@@ -134,7 +136,7 @@ def init(
     bundled UN Consolidated List into collection UN-SC (idempotent: an initialised store is left as is)."""
     settings = invocation(ctx).load()
     done = initialise(settings, org, admin, with_un_list=not without_un_list)
-    if as_json:
+    if as_json:  # scripts set console passwords with `ctx user passwd NAME --password-env VAR`
         output.emit_json(
             {
                 "created": done.is_new,
@@ -144,6 +146,7 @@ def init(
             }
         )
         return
+    password = _first_console_password(settings, admin) if done.is_new else None
     if done.is_new:
         output.say(f"initialised the exchange in '{settings.home}': organization '{org}', admin '{admin}'")
         output.say(f"admin key written to {done.key_path} (readable by you only; it is not shown again)")
@@ -155,6 +158,26 @@ def init(
     else:
         missing = "" if done.key_path.exists() else " (no longer there: it was moved or deleted)"
         output.say(f"already initialised; admin key file: {done.key_path}{missing}")
+    console = _url(settings.host, settings.port) + "/"
+    if password is not None:
+        output.say(
+            f"web console: {console} - log in as '{admin}' with the one-time password {password}"
+            f" (shown only now; choose your own with 'ctx user passwd {admin}')"
+        )
+    else:
+        output.say(f"web console: {console} - set a user's password with 'ctx user passwd NAME'")
+
+
+def _first_console_password(settings: Settings, admin: str) -> str:
+    """Give the first admin a random console password and return it (printed once by `init`)."""
+    password = secrets.token_urlsafe(max(12, settings.console_password_min_chars))
+    exchange = open_exchange(settings)
+    try:
+        logins = ConsoleLogins(exchange.store, exchange.clock, login_policy(settings))
+        logins.set_password(exchange.operator(), admin, password)
+    finally:
+        exchange.close()
+    return password
 
 
 def migrate(ctx: typer.Context, as_json: JsonFlag = False) -> None:
@@ -175,7 +198,8 @@ def _url(host: str, port: int) -> str:
 
 
 def serve(ctx: typer.Context, host: HostFlag = None, port: PortFlag = None) -> None:
-    """Initialise if needed, then serve the HTTP API (one process, no reload) until interrupted."""
+    """Initialise if needed, then serve the HTTP API (one process, no reload) and deliver webhooks every
+    `webhook_deliver_every_s` seconds (0: not at all) until interrupted."""
     import uvicorn
 
     from ctexchange.api.app import create_app  # imported here: the CLI works without the API loaded
@@ -185,8 +209,15 @@ def serve(ctx: typer.Context, host: HostFlag = None, port: PortFlag = None) -> N
     app = create_app(settings)
     base = _url(settings.host, settings.port)
     output.say(f"serving the exchange at {base}")
+    output.say(f"web console: {base}/ (passwords: 'ctx user passwd NAME')")
     output.say(f"API docs: {base}{app.docs_url or app.openapi_url}")
     output.say(f"admin key file: {done.key_path}")
+    every = settings.webhook_deliver_every_s
+    output.say(
+        f"webhook deliveries: every {every} s"
+        if every
+        else "webhook deliveries: off (run 'ctx webhook deliver')"
+    )
     # uvicorn's own access log prints raw paths and query strings (search text, names being screened):
     # the API's structured `request.done` line, which logs route templates only, replaces it.
     uvicorn.run(

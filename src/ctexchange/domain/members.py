@@ -105,3 +105,38 @@ class Principal:
         if self.user_id is not None:
             return f"user:{self.user_id}"
         return self.name
+
+
+@dataclass(frozen=True)
+class Login:
+    """What the console's login knows of a user: the password hash, the lockout state and the language.
+
+    Kept apart from `User` so that the hash never travels with the user records that lists and JSON
+    documents are made of. `password_hash` is None until a password is set (`ctx user passwd`).
+    """
+
+    user: User
+    password_hash: str | None
+    failed_logins: int
+    locked_until: datetime | None
+    language: str | None
+
+    def is_locked(self, now: datetime) -> bool:
+        """True while a lockout is in force at `now`."""
+        return self.locked_until is not None and now < self.locked_until
+
+
+@dataclass(frozen=True)
+class ConsoleSession:
+    """A signed-in browser: only the SHA-256 of its random token is stored (`token_hash`).
+
+    A session ends at `expires_at` (absolute), after the idle limit since `last_seen_at`, or when
+    `ended_at` is set (logout, password change, deactivation).
+    """
+
+    token_hash: str
+    user_id: UUID
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None

@@ -1,8 +1,10 @@
 """Review cases: opened from a platform's matches, decided by people, kept as evidence, then purged.
 
-`CaseService` is the content service's `MatchObserver`: after every lookup it is told the hits the caller
-may see. For a caller whose role is `service` (an upload pipeline), each item with hits in banks that
-require review opens a case of the caller's organization, holding the hits and the item's fingerprints.
+`CaseService` is the content service's `MatchObserver`: for every lookup with hits it is told the hits the
+caller may see, inside the transaction that writes the lookup's sightings (so a case exists exactly when
+its sightings do), and hands back the id of the case each filed hit opened or joined. For a caller whose
+role is `service` (an upload pipeline), each item with hits in banks that require review opens a case of
+the caller's organization, holding the hits and the item's fingerprints.
 
 Every call passes the gate in the same order: the role (`cases.read`, `cases.decide` or `cases.file`,
 else Forbidden), then whether the caller may see the case (else NotFound, with exactly the message an
@@ -157,31 +159,49 @@ class CaseService:
 
     # Opening (the content service's observer) -----------------------------------------------------------
 
-    def matched(self, caller: Caller, outcomes: Sequence[MatchOutcome]) -> None:
-        """File the review-required hits of a service key's lookups into cases (see the module doc)."""
+    def matched(
+        self, uow: UnitOfWork, caller: Caller, outcomes: Sequence[MatchOutcome]
+    ) -> list[MatchOutcome]:
+        """File the review-required hits of a service key's lookups into cases (see the module doc).
+
+        Runs inside the transaction that writes the lookups' sightings; returns the outcomes with each
+        filed hit's `case_id` (the caller's own organization's case, which it may see).
+        """
         if caller.principal.role is not Role.SERVICE:
-            return
-        pending = [(o, [h for h in o.hits if h.collection.requires_review]) for o in outcomes]
-        pending = [(o, hits) for o, hits in pending if hits]
-        if not pending:
-            return
+            return list(outcomes)
+        if not any(h.collection.requires_review for o in outcomes for h in o.hits):
+            return list(outcomes)
         org_id = caller.principal.org_id
         now = self.clock()
-        with self.store.transaction() as uow:
-            signal_ids = {h.signal.id for _, hits in pending for h in hits}
-            flooded = {
-                sid
-                for sid in signal_ids
-                if uow.sightings.count_for(org_id, sid, now - FLOOD_WINDOW) > self.flood_hits_per_hour
-            }
-            for outcome, hits in pending:
-                item_id = _item_id(outcome.id)
-                regular = [h for h in hits if h.signal.id not in flooded]
-                if regular:
-                    self._file(uow, caller, now, item_id, outcome.hashes, regular, None)
-                for hit in hits:
-                    if hit.signal.id in flooded:
-                        self._file(uow, caller, now, item_id, outcome.hashes, [hit], hit.signal.id)
+        signal_ids = {h.signal.id for o in outcomes for h in o.hits if h.collection.requires_review}
+        flooded = {
+            sid
+            for sid in signal_ids
+            if uow.sightings.count_for(org_id, sid, now - FLOOD_WINDOW) > self.flood_hits_per_hour
+        }
+        audience = case_audience(caller.principal)
+        filed = []
+        for outcome in outcomes:
+            item_id = _item_id(outcome.id)
+            hits = [h for h in outcome.hits if h.collection.requires_review]
+            regular = [h for h in hits if h.signal.id not in flooded]
+            cases: dict[UUID, Case] = {}
+            if regular:
+                case = self._file(uow, caller, now, item_id, outcome.hashes, regular, None)
+                cases.update((h.signal.id, case) for h in regular)
+            for hit in hits:
+                if hit.signal.id in flooded:
+                    cases[hit.signal.id] = self._file(
+                        uow, caller, now, item_id, outcome.hashes, [hit], hit.signal.id
+                    )
+            shown = [
+                replace(h, case_id=c.id)
+                if (c := cases.get(h.signal.id)) is not None and may_see_case(audience, c)
+                else h
+                for h in outcome.hits
+            ]
+            filed.append(replace(outcome, hits=shown))
+        return filed
 
     def _file(
         self,
@@ -192,8 +212,8 @@ class CaseService:
         hashes: dict[str, JsonValue],
         hits: list[ContentHit],
         quarantine: UUID | None,
-    ) -> None:
-        """Add hits to the undecided case they belong to, opening it when there is none."""
+    ) -> Case:
+        """Add hits to the undecided case they belong to, opening it when there is none; return the case."""
         org_id = caller.principal.org_id
         case: Case | None = None
         if quarantine is not None:
@@ -237,7 +257,7 @@ class CaseService:
             if (item_id, h.signal.id) not in held
         ]
         if not new:
-            return
+            return case
         uow.cases.add_hits(new)
         details = {
             "item_id": item_id,
@@ -247,6 +267,7 @@ class CaseService:
         record(uow, caller, self.clock, "case.open" if is_new else "case.hits", _obj(case), details)
         if is_new and self.notifier is not None:
             self.notifier.emit(uow, org_id, WebhookEvent.CASE_OPENED, {"case_id": str(case.id)})
+        return case
 
     # Decisions ------------------------------------------------------------------------------------------
 

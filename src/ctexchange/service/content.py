@@ -7,7 +7,11 @@ caller or not. Then, per DESIGN.md's hidden-hit rule:
 - a hit on a signal it may not see is dropped without a trace, unless the signal's collection says
   `hit_policy = notify`, in which case the caller learns only that a restricted signal matched and which
   organization to contact;
-- either way, the owner gets a sighting (written in the same transaction as the audit of the reads).
+- either way, the owner gets a sighting.
+The sightings of a lookup, the review cases its hits open or join and the `match.hit` webhook event are
+written in one transaction (the `MatchObserver` seam runs inside it): a crash can neither lose the case
+or the notification of a committed sighting, nor leave a case or a notification whose sighting rolled
+back. A hit filed into a review case carries the case's id back to the caller that opened or joined it.
 The work done for a lookup does not depend on whether its hits are visible: every hit is hydrated, sighted
 and then filtered.
 
@@ -123,13 +127,14 @@ class RawHit:
 
 @dataclass(frozen=True)
 class ContentHit:
-    """A hit the caller may see."""
+    """A hit the caller may see; `case_id` is the review case the hit opened or joined, if any."""
 
     signal: Signal
     collection: Collection
     match_type: str
     distance: float
     explanation: dict[str, Any]
+    case_id: UUID | None = None
 
     @property
     def measure(self) -> dict[str, int | float]:
@@ -162,12 +167,21 @@ class MatchOutcome:
     restricted: list[RestrictedHit]
     notes: list[str]
 
+    @property
+    def case_ids(self) -> list[UUID]:
+        """The review cases this lookup's hits opened or joined, in the order of the hits."""
+        return list(dict.fromkeys(h.case_id for h in self.hits if h.case_id is not None))
+
 
 class MatchObserver(Protocol):
-    """Told of every lookup's outcome after its sightings are written (review cases subscribe here)."""
+    """Told of every batch of lookups with hits, inside the transaction that writes their sightings
+    (review cases and webhooks subscribe here)."""
 
-    def matched(self, caller: Caller, outcomes: Sequence[MatchOutcome]) -> None:
-        """React to the visible hits of a batch of lookups made by `caller`."""
+    def matched(
+        self, uow: UnitOfWork, caller: Caller, outcomes: Sequence[MatchOutcome]
+    ) -> list[MatchOutcome]:
+        """React to the visible hits of a batch of lookups made by `caller`, writing through `uow`;
+        return the outcomes, with the hits' `case_id` set where a case now holds them."""
         ...
 
 
@@ -305,7 +319,8 @@ class ContentService:
         raw: list[list[RawHit]],
     ) -> list[MatchOutcome]:
         """Apply each collection's settings, negative banks, the caller's suppression list and the access
-        rules; write sightings; audit the reads; tell the observer (review cases) what was found."""
+        rules; write the sightings and let the observer file cases and notify in the same transaction;
+        audit the reads."""
         found = self._hydrate(caller, {hit.label for hits in raw for hit in hits})
         sightings: list[Sighting] = []
         outcomes = []
@@ -332,11 +347,11 @@ class ContentService:
         if sightings:
             with self.store.transaction() as uow:
                 uow.sightings.add_many(sightings)
+                if self.observer is not None:
+                    outcomes = self.observer.matched(uow, caller, outcomes)
         record_reads(
             self.store, caller, self.clock, "content.match", [h.signal for o in outcomes for h in o.hits]
         )
-        if self.observer is not None:
-            self.observer.matched(caller, outcomes)
         return outcomes
 
     def _hydrate(self, caller: Caller, labels: set[int]) -> Hydrated:

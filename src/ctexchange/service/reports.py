@@ -21,6 +21,14 @@ Decisions:
   without a deadline are counted apart, neither in time nor late.
 - **Labels and entities.** Taxonomy labels (`propaganda`) are the "by label" dimension; namespaced labels
   (`un:QDe.115`) name the designated entity a content signal belongs to and are the "by entity" one.
+  Each entity label is shown with the name of the entity signal whose listing reference it names
+  (`QDe.115`), looked up among the entity signals that both the reported organization and the caller
+  may see; when there is none the name is null, so a report never discloses an entity its reader or
+  its subject may not see (nor whether one exists).
+- **Months.** Within the period, one row per calendar month (clipped to the period) gives the items
+  matched and actioned, the removal orders received, acted on and the median and longest time to act on
+  them, the complaints and reinstatements, and the requests sent, received and answered; events are
+  counted as in the whole-period figures.
 - **Sighting policy.** A bank's owner chooses whether the owner of its signals learns which organization
   matched (`named`) or only that one did (`anonymised`). Anonymised organizations are shown as
   `member-N`, numbered per signal in the order of their first sighting of it, so that the owner can
@@ -46,10 +54,13 @@ from html import escape
 from typing import Any
 from uuid import UUID, uuid5
 
+from ctexchange.domain.access import Audience, can_see_signal
 from ctexchange.domain.cases import REMOVAL_ORDER_MINUTES
+from ctexchange.domain.entities import EntityRecord
+from ctexchange.domain.queries import PageRequest, SignalQuery
 from ctexchange.domain.roles import Action, Role
 from ctexchange.domain.sightings import Sighting
-from ctexchange.domain.signals import SightingPolicy
+from ctexchange.domain.signals import Family, SightingPolicy
 from ctexchange.errors import Forbidden, InvalidInput
 from ctexchange.service.access import owned_signal, require
 from ctexchange.service.audit import record
@@ -172,8 +183,24 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class EntityName:
+    """The designated entity an entity label (`un:QDe.115`) names: its listing reference, and its name
+    and signal when an entity signal with that reference is visible (else None)."""
+
+    label: str
+    reference: str
+    name: str | None
+    signal_id: UUID | None
+
+
+MONTHS = "by_month"
+"""The section of the per-month rows; its metrics' dimension is the month (`2026-05`)."""
+
+
+@dataclass(frozen=True)
 class TransparencyReport:
-    """The figures of one organization over the days `first` to `last`, both included."""
+    """The figures of one organization over the days `first` to `last`, both included; `entities` names
+    the designated entities of its "by entity" dimensions."""
 
     org_id: UUID
     org_name: str
@@ -181,6 +208,12 @@ class TransparencyReport:
     last: date
     generated_at: datetime
     metrics: tuple[Metric, ...]
+    entities: tuple[EntityName, ...] = ()
+
+    def entity_name(self, dimension: str) -> str | None:
+        """Return the entity name of a dimension (`un:QDe.115` or `remove/un:QDe.115`), if any."""
+        label = dimension.rpartition("/")[2]
+        return next((e.name for e in self.entities if e.label == label), None)
 
 
 def parse_day(raw: date | str, field: str) -> date:
@@ -274,6 +307,8 @@ class ReportService:
                 raise Forbidden("admins and auditors report on their own organization only")
             metrics = _platform(uow, org.id, start, end) + _requests(uow, org.id, start, end)
             metrics += _sightings(uow, org.id, start, end)
+            metrics += [m for month in months(first_day, last_day) for m in _month(uow, org.id, *month)]
+            entities = _entities(uow, caller, org.id, metrics)
         with self.store.transaction() as uow:
             record(
                 uow,
@@ -283,7 +318,9 @@ class ReportService:
                 ("organization", org.id, org.id),
                 {"from": first_day.isoformat(), "to": last_day.isoformat(), "format": fmt},
             )
-        return TransparencyReport(org.id, org.name, first_day, last_day, self.clock(), tuple(metrics))
+        return TransparencyReport(
+            org.id, org.name, first_day, last_day, self.clock(), tuple(metrics), entities
+        )
 
     def sighting_summary(
         self,
@@ -366,6 +403,86 @@ def _platform(uow: UnitOfWork, org_id: UUID, start: datetime, end: datetime) -> 
     return found
 
 
+def months(first: date, last: date) -> list[tuple[str, datetime, datetime]]:
+    """Return each calendar month the days `first` to `last` touch: (`YYYY-MM`, start, end), clipped to
+    the period, as UTC bounds `[start, end)`."""
+    found = []
+    day = first
+    while day <= last:
+        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        end = min(following, last + timedelta(days=1))
+        found.append(
+            (
+                f"{day.year:04d}-{day.month:02d}",
+                datetime.combine(day, time(0), UTC),
+                datetime.combine(end, time(0), UTC),
+            )
+        )
+        day = following
+    return found
+
+
+def _month(uow: UnitOfWork, org_id: UUID, month: str, start: datetime, end: datetime) -> list[Metric]:
+    """One month's row: matches, actions, removal orders and time to act, complaints, requests."""
+    reports = uow.reports
+    decisions = reports.decisions(org_id, start, end)
+
+    def moves(move: str) -> int:
+        return sum(n for (m, _), n in decisions.items() if m == move)
+
+    orders = reports.removal_orders(org_id, start, end)
+    minutes = [m for m in (_minutes(t) for t in orders) if m is not None]
+    figures: list[tuple[str, Value]] = [
+        ("items_matched", reports.cases_opened(org_id, start, end)),
+        ("items_actioned", moves("confirm")),
+        ("removal_orders_received", len(orders)),
+        ("removal_orders_acted_on", len(minutes)),
+        ("median_minutes_to_act", None if not minutes else round(statistics.median(minutes), 2)),
+        ("max_minutes_to_act", max(minutes, default=None)),
+        ("complaints_filed", moves("complain")),
+        ("reinstatements", moves("reinstate")),
+        ("requests_sent", reports.requests_sent(org_id, start, end)),
+        ("requests_received", reports.requests_received(org_id, start, end)),
+        ("requests_answered", len(reports.replies(org_id, "answer", start, end))),
+    ]
+    return [Metric(MONTHS, name, month, value) for name, value in figures]
+
+
+ENTITY_PAGE = 100
+ENTITY_PAGES = 20
+"""Entity signals read per listing reference, by pages, when naming an entity label: the reference is
+searched as text (value key or external id containing it), then held to an exact match of the key."""
+
+
+def _entities(
+    uow: UnitOfWork, caller: Caller, org_id: UUID, metrics: Sequence[Metric]
+) -> tuple[EntityName, ...]:
+    """Name the entity labels of the metrics with entity signals both the organization (in SQL) and the
+    caller (`can_see_signal`, RED recipients included) may see: the oldest such signal of the label's
+    listing reference."""
+    labels = sorted(
+        {m.dimension.rpartition("/")[2] for m in metrics if m.metric.endswith("_by_entity") and m.dimension}
+    )
+    subject = Audience(org_id, None, uow.groups.groups_of(org_id))
+    return tuple(_entity(uow, caller, subject, label) for label in labels)
+
+
+def _entity(uow: UnitOfWork, caller: Caller, subject: Audience, label: str) -> EntityName:
+    reference = label.partition(":")[2]
+    query = SignalQuery(family=Family.ENTITY, text=reference)
+    page = PageRequest(ENTITY_PAGE)
+    for _ in range(ENTITY_PAGES):
+        found = uow.signals.find(query, subject, page)
+        for signal in found.items:
+            if signal.value_key == reference and can_see_signal(caller.principal, signal):
+                name = EntityRecord.from_json(signal.value).primary_name
+                return EntityName(label, reference, name, signal.id)
+        if found.next_after is None:
+            break
+        page = PageRequest(ENTITY_PAGE, found.next_after)
+    return EntityName(label, reference, None, None)
+
+
 def _dimension(label: str) -> str:
     return "entity" if ":" in label else "label"
 
@@ -422,9 +539,12 @@ def _sightings(uow: UnitOfWork, org_id: UUID, start: datetime, end: datetime) ->
 
 
 def report_json(report: TransparencyReport) -> dict[str, Any]:
-    """Return the canonical JSON document: sections of metrics, each a figure or {dimension: figure}."""
+    """Return the canonical JSON document: sections of metrics, each a figure or {dimension: figure};
+    `months`, one row per month of the period; `entities`, the name of each entity label (or null)."""
     sections: dict[str, dict[str, Any]] = {}
     for m in report.metrics:
+        if m.section == MONTHS:
+            continue
         section = sections.setdefault(m.section, {})
         if m.dimension:
             section.setdefault(m.metric, {})[m.dimension] = m.value
@@ -435,19 +555,39 @@ def report_json(report: TransparencyReport) -> dict[str, Any]:
         "period": {"from": report.first.isoformat(), "to": report.last.isoformat()},
         "generated_at": report.generated_at.isoformat(),
         "sections": sections,
+        "months": month_rows(report),
+        "entities": {
+            e.label: {
+                "reference": e.reference,
+                "name": e.name,
+                "signal_id": None if e.signal_id is None else str(e.signal_id),
+            }
+            for e in report.entities
+        },
     }
 
 
-CSV_COLUMNS = ("section", "metric", "dimension", "value")
+def month_rows(report: TransparencyReport) -> list[dict[str, Any]]:
+    """Return one row per month of the period, oldest first: `{"month": "2026-05", figure: value, ...}`."""
+    rows: dict[str, dict[str, Any]] = {}
+    for m in report.metrics:
+        if m.section == MONTHS:
+            rows.setdefault(m.dimension, {"month": m.dimension})[m.metric] = m.value
+    return list(rows.values())
+
+
+CSV_COLUMNS = ("section", "metric", "dimension", "value", "name")
 
 
 def report_csv(report: TransparencyReport) -> str:
-    """Return the report as CSV, one metric per row (an empty value is a figure that has none)."""
+    """Return the report as CSV, one metric per row (an empty value is a figure that has none); `name`
+    is the designated entity's name on the rows of an entity dimension, when known."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for m in report.metrics:
-        writer.writerow([m.section, m.metric, m.dimension, "" if m.value is None else m.value])
+        name = report.entity_name(m.dimension) if m.metric.endswith("_by_entity") else None
+        writer.writerow([m.section, m.metric, m.dimension, "" if m.value is None else m.value, name or ""])
     return buffer.getvalue()
 
 
@@ -456,6 +596,8 @@ _CSS = (
     "table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{padding:.2rem .6rem;text-align:start;"
     "border-bottom:1px solid #ddd}td.n{text-align:end;font-variant-numeric:tabular-nums}"
     "rect.bar{fill:#2b6cb0}h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}"
+    "caption{text-align:start;font-weight:600}.name{color:#555}.scroll{overflow-x:auto}"
+    "table.months td,table.months th{font-size:.85rem}table.months th[scope=row]{white-space:nowrap}"
 )
 BAR_WIDTH = 300
 
@@ -464,15 +606,20 @@ def _value_text(value: Value) -> str:
     return "–" if value is None else str(value)
 
 
-def _bars(title: str, rows: Sequence[Metric]) -> str:
-    """Return a table of one broken-down metric with an inline SVG bar per dimension."""
+def _bars(title: str, rows: Sequence[Metric], names: dict[str, str] | None = None) -> str:
+    """Return a table of one broken-down metric with an inline SVG bar per dimension (and the entity's
+    name beside a dimension that has one)."""
     top = max((float(m.value or 0) for m in rows), default=0.0) or 1.0
     lines = [f'<table class="chart"><caption dir="auto">{escape(title)}</caption>']
     for m in rows:
         width = round(BAR_WIDTH * float(m.value or 0) / top, 1)
-        label = escape(f"{m.dimension}: {_value_text(m.value)}")
+        name = (names or {}).get(m.dimension)
+        label = escape(f"{m.dimension}{f' ({name})' if name else ''}: {_value_text(m.value)}")
+        shown = escape(m.dimension) + (
+            f' <span class="name" dir="auto">{escape(name)}</span>' if name else ""
+        )
         lines.append(
-            f'<tr><th dir="auto" scope="row">{escape(m.dimension)}</th><td>'
+            f'<tr><th dir="auto" scope="row">{shown}</th><td>'
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{BAR_WIDTH}" height="14" role="img"'
             f' aria-label="{label}"><rect class="bar" x="0" y="1" width="{width}" height="12"/></svg>'
             f'</td><td class="n" dir="auto">{escape(_value_text(m.value))}</td></tr>'
@@ -481,7 +628,7 @@ def _bars(title: str, rows: Sequence[Metric]) -> str:
     return "\n".join(lines)
 
 
-def _section_html(name: str, metrics: Sequence[Metric]) -> str:
+def _section_html(name: str, metrics: Sequence[Metric], names: dict[str, str]) -> str:
     plain = [m for m in metrics if not m.dimension]
     parts = [f'<h2 dir="auto">{escape(name.replace("_", " "))}</h2>', "<table>"]
     parts += [
@@ -494,7 +641,37 @@ def _section_html(name: str, metrics: Sequence[Metric]) -> str:
     for m in metrics:
         if m.dimension:
             broken.setdefault(m.metric, []).append(m)
-    parts += [_bars(metric.replace("_", " "), rows) for metric, rows in broken.items()]
+    parts += [
+        _bars(metric.replace("_", " "), rows, names if metric.endswith("_by_entity") else None)
+        for metric, rows in broken.items()
+    ]
+    return "\n".join(parts)
+
+
+def _months_html(metrics: Sequence[Metric]) -> str:
+    """The months of the period: one table row per month, then a bar chart by month of each figure."""
+    rows: dict[str, dict[str, Value]] = {}
+    columns: list[str] = []
+    for m in metrics:
+        rows.setdefault(m.dimension, {})[m.metric] = m.value
+        if m.metric not in columns:
+            columns.append(m.metric)
+    head = "".join(f'<th scope="col" dir="auto">{escape(c.replace("_", " "))}</th>' for c in columns)
+    body = [
+        f'<tr><th scope="row" dir="auto">{escape(month)}</th>'
+        + "".join(f'<td class="n" dir="auto">{escape(_value_text(values.get(c)))}</td>' for c in columns)
+        + "</tr>"
+        for month, values in rows.items()
+    ]
+    parts = [
+        '<h2 dir="auto">by month</h2>',
+        '<div class="scroll">',
+        f'<table class="months"><tr><th scope="col">month</th>{head}</tr>',
+    ]
+    parts += [*body, "</table></div>"]
+    parts += [
+        _bars(f"{c.replace('_', ' ')} by month", [m for m in metrics if m.metric == c]) for c in columns
+    ]
     return "\n".join(parts)
 
 
@@ -503,8 +680,16 @@ def report_html(report: TransparencyReport) -> str:
     sections: dict[str, list[Metric]] = {}
     for m in report.metrics:
         sections.setdefault(m.section, []).append(m)
+    names = {
+        m.dimension: name
+        for m in report.metrics
+        if m.metric.endswith("_by_entity") and (name := report.entity_name(m.dimension))
+    }
     title = f"Transparency report: {report.org_name}, {report.first.isoformat()} to {report.last.isoformat()}"
-    body = "\n".join(_section_html(name, metrics) for name, metrics in sections.items())
+    body = "\n".join(
+        _months_html(metrics) if name == MONTHS else _section_html(name, metrics, names)
+        for name, metrics in sections.items()
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"

@@ -7,19 +7,21 @@ Two halves:
   back. The caller of `emit` decides who is told, and tells only an organization that may see the thing
   (the case's own organization, the other party of a request, a recipient organization of an alert, the
   organization that made a lookup).
-- `WebhookService.deliver_due` (run by `ctx webhook deliver`, from cron or a loop) leases the due rows,
-  posts each with a short timeout and records the outcome: 2xx delivers; anything else (another status,
-  a timeout, a refused connection, a redirect, which is never followed) schedules the next attempt by
-  `ctexchange.domain.webhooks.BACKOFF` until `MAX_ATTEMPTS`, then fails for good.
+- `WebhookService.deliver_due` (run by `DeliveryWorker` on a thread of `ctx serve`, or by
+  `ctx webhook deliver` from cron or a loop) leases the due rows, posts each with a short timeout and
+  records the outcome: 2xx delivers; anything else (another status, a timeout, a refused connection, a
+  redirect, which is never followed) schedules the next attempt by `ctexchange.domain.webhooks.BACKOFF`
+  until `MAX_ATTEMPTS`, then fails for good.
 
 Decisions:
 - **Payloads carry ids, never content**: `{id, type, created_at, organization, data}` with the ids, states
   and kinds a receiver needs to fetch the rest through the API under its own access rules. The body is
   fixed when the event is written, so every retry sends (and signs) the same bytes.
-- **Matches** are told through the content service's observer seam, which runs after the lookup's
-  sightings commit: `match.hit` goes to the organization that made the lookup, for its visible hits
-  only. Because the seam runs after the sightings' transaction, a crash between the two can lose a
-  `match.hit` (never a case, request or alert event). Sightings of one's own signals are not sent.
+- **Matches** are told through the content service's observer seam, which runs inside the transaction
+  that writes the lookup's sightings and review cases: `match.hit` goes to the organization that made
+  the lookup, for its visible hits only, each with the id of the review case it opened or joined (or
+  null). Like every other event it is committed with its change or not at all. Sightings of one's own
+  signals are not sent.
 - **RED alerts are not sent**: their audience is named users, not organizations, and a receiver is an
   organization's machine.
 - **Administration**: admins manage their own organization's subscriptions (`webhooks.manage`); admins
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +44,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
+
+import structlog
 
 from ctexchange.domain.roles import Action, Role
 from ctexchange.domain.signals import JsonValue
@@ -74,6 +79,10 @@ LEASE = timedelta(minutes=5)
 DELIVER_BATCH = 100
 MAX_LIST = 500
 MAX_ERROR_CHARS = 200
+WORKER_ACTOR = "serve:webhook-worker"
+"""The audit name of the delivery worker that `ctx serve` runs."""
+
+log = structlog.get_logger("ctexchange.webhooks")
 
 # A poster sends one signed body: (url, body, headers, timeout_s) -> HTTP status; OSError when no answer.
 Poster = Callable[[str, bytes, Mapping[str, str], float], int]
@@ -144,37 +153,45 @@ class Notifier:
             )
         return len(subs)
 
-    def matched(self, caller: Caller, outcomes: Sequence[MatchOutcome]) -> None:
-        """Tell the organization that made the lookups of their visible hits (`match.hit`)."""
-        found = [o for o in outcomes if o.hits]
-        if not found:
-            return
-        with self.store.transaction() as uow:
-            for outcome in found:
-                hits: list[JsonValue] = [
-                    {
-                        "signal_id": str(h.signal.id),
-                        "collection_id": str(h.collection.id),
-                        "kind": h.signal.kind,
-                        "match_type": h.match_type,
-                    }
-                    for h in outcome.hits
-                ]
-                data: dict[str, JsonValue] = {"lookup_id": outcome.id, "request_id": caller.request_id}
-                data["hits"] = hits
-                self.emit(uow, caller.principal.org_id, WebhookEvent.MATCH_HIT, data)
+    def matched(
+        self, uow: UnitOfWork, caller: Caller, outcomes: Sequence[MatchOutcome]
+    ) -> list[MatchOutcome]:
+        """Tell the organization that made the lookups of their visible hits (`match.hit`), in the
+        transaction that writes their sightings; return the outcomes unchanged."""
+        for outcome in outcomes:
+            if not outcome.hits:
+                continue
+            hits: list[JsonValue] = [
+                {
+                    "signal_id": str(h.signal.id),
+                    "collection_id": str(h.collection.id),
+                    "kind": h.signal.kind,
+                    "match_type": h.match_type,
+                    "case_id": None if h.case_id is None else str(h.case_id),
+                }
+                for h in outcome.hits
+            ]
+            data: dict[str, JsonValue] = {"lookup_id": outcome.id, "request_id": caller.request_id}
+            data["hits"] = hits
+            self.emit(uow, caller.principal.org_id, WebhookEvent.MATCH_HIT, data)
+        return list(outcomes)
 
 
 class Observers:
-    """Several match observers behind the one `ContentService.observer` slot, told in order."""
+    """Several match observers behind the one `ContentService.observer` slot, told in order, each given
+    the outcomes the one before returned (review cases first, so that `match.hit` names the cases)."""
 
     def __init__(self, *observers: MatchObserver) -> None:
         self.observers = observers
 
-    def matched(self, caller: Caller, outcomes: Sequence[MatchOutcome]) -> None:
-        """Tell every observer."""
+    def matched(
+        self, uow: UnitOfWork, caller: Caller, outcomes: Sequence[MatchOutcome]
+    ) -> list[MatchOutcome]:
+        """Tell every observer, in the one transaction."""
+        told = list(outcomes)
         for observer in self.observers:
-            observer.matched(caller, outcomes)
+            told = observer.matched(uow, caller, told)
+        return told
 
 
 def _url_origin(url: str) -> str:
@@ -282,9 +299,17 @@ class WebhookService:
     # Delivery -----------------------------------------------------------------------------------------
 
     def deliver_due(
-        self, caller: Caller, now: datetime | None = None, limit: int = DELIVER_BATCH
+        self,
+        caller: Caller,
+        now: datetime | None = None,
+        limit: int = DELIVER_BATCH,
+        stop: threading.Event | None = None,
     ) -> list[Delivery]:
-        """Post every delivery due at `now` (default: the clock), record each outcome; return them."""
+        """Post every delivery due at `now` (default: the clock), record each outcome; return them.
+
+        When `stop` is set between two posts, the deliveries not yet tried are handed back as they were
+        (due again at once) instead of waiting for their lease to run out.
+        """
         require_coalition_admin(caller)
         at = self.clock() if now is None else now
         with self.store.transaction() as uow:
@@ -292,7 +317,12 @@ class WebhookService:
             subs = {d.subscription_id: uow.webhooks.subscription(d.subscription_id) for d in claimed}
             keys = {sid: uow.webhooks.secret_of(sid) for sid in subs}
         done = []
-        for delivery in claimed:
+        for index, delivery in enumerate(claimed):
+            if stop is not None and stop.is_set():
+                with self.store.transaction() as uow:
+                    for untried in claimed[index:]:
+                        uow.webhooks.record_attempt(untried)
+                break
             sub, secret = subs[delivery.subscription_id], keys[delivery.subscription_id]
             if sub is None or secret is None or not sub.is_active:
                 outcome = self._moved(delivery, DeliveryStatus.CANCELLED, next_at=None)
@@ -336,3 +366,56 @@ class WebhookService:
     def _moved(delivery: Delivery, target: DeliveryStatus, *, next_at: datetime | None) -> Delivery:
         check_delivery_move(delivery.status, target)
         return replace(delivery, status=target, next_attempt_at=next_at)
+
+
+class DeliveryWorker:
+    """Runs `WebhookService.deliver_due` on a background thread every `every_s` seconds until stopped.
+
+    `ctx serve` runs one in the API's lifespan. A run that fails (the store briefly unreachable) is
+    logged and the worker carries on at its next tick; a full batch is followed at once by the next one.
+    `stop` wakes the thread, lets the post in flight finish (it is bounded by the service's timeout),
+    hands back what it had claimed but not tried, and joins.
+    """
+
+    def __init__(self, service: WebhookService, caller: Callable[[], Caller], every_s: float) -> None:
+        if every_s <= 0:
+            raise InvalidInput.expected("webhook_deliver_every_s", "a number of seconds above 0", every_s)
+        self.service = service
+        self.caller = caller
+        self.every_s = every_s
+        self.runs = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ctx-webhook-worker", daemon=True)
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the thread is alive."""
+        return self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread; its first run is at once."""
+        self._thread.start()
+        log.info("webhook.worker.started", every_s=self.every_s)
+
+    def stop(self) -> None:
+        """Ask the thread to stop and wait for it."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2 * self.service.timeout_s + self.every_s)
+        log.info("webhook.worker.stopped", runs=self.runs, is_alive=self._thread.is_alive())
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            done: list[Delivery] = []
+            try:
+                done = self.service.deliver_due(self.caller(), stop=self._stop)
+            except Exception as exc:  # a worker outlives a failed run: the next tick retries
+                log.warning("webhook.worker.failed", error=type(exc).__name__)
+            self.runs += 1
+            if done:
+                counts: dict[str, int] = {}
+                for d in done:
+                    counts[d.status.value] = counts.get(d.status.value, 0) + 1
+                log.info("webhook.worker.delivered", **counts)
+            if len(done) < DELIVER_BATCH:
+                self._stop.wait(self.every_s)

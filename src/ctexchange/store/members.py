@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from ctexchange.domain.members import ApiKey, Organization, OrgKind, SharingGroup, User
+from ctexchange.domain.members import ApiKey, ConsoleSession, Login, Organization, OrgKind, SharingGroup, User
 from ctexchange.domain.roles import Role
 from ctexchange.store.codec import parse_ts, parse_ts_or_none, ts, ts_or_none, uid
 from ctexchange.store.db import Db, Row
 
 _ORG_COLUMNS = "id, name, kind, is_operator, is_active, created_at"
 _USER_COLUMNS = "id, org_id, name, role, is_active, created_at"
+_LOGIN_COLUMNS = "password_hash, failed_logins, locked_until, language"
+_SESSION_COLUMNS = "token_hash, user_id, created_at, last_seen_at, expires_at, ended_at"
 _KEY_COLUMNS = "key_id, user_id, org_id, name, secret_hash, created_at, expires_at, revoked_at, last_used_at"
 
 
@@ -48,6 +50,27 @@ def _key(row: Row) -> ApiKey:
         expires_at=parse_ts_or_none(row["expires_at"]),
         revoked_at=parse_ts_or_none(row["revoked_at"]),
         last_used_at=parse_ts_or_none(row["last_used_at"]),
+    )
+
+
+def _login(row: Row) -> Login:
+    return Login(
+        user=_user(row),
+        password_hash=row["password_hash"],
+        failed_logins=int(row["failed_logins"]),
+        locked_until=parse_ts_or_none(row["locked_until"]),
+        language=row["language"],
+    )
+
+
+def _session(row: Row) -> ConsoleSession:
+    return ConsoleSession(
+        token_hash=row["token_hash"],
+        user_id=uid(row["user_id"]),
+        created_at=parse_ts(row["created_at"]),
+        last_seen_at=parse_ts(row["last_seen_at"]),
+        expires_at=parse_ts(row["expires_at"]),
+        ended_at=parse_ts_or_none(row["ended_at"]),
     )
 
 
@@ -175,6 +198,90 @@ class SqlMembers:
     def touch_key(self, key_id: str, at: datetime) -> None:
         """Record that a key was used at `at`."""
         self.db.run("UPDATE api_keys SET last_used_at = :at WHERE key_id = :k", {"k": key_id, "at": ts(at)})
+
+    def login(self, user_id: UUID) -> Login | None:
+        """Return the console login state of a user, or None."""
+        row = self.db.row(
+            f"SELECT {_USER_COLUMNS}, {_LOGIN_COLUMNS} FROM users WHERE id = :id", {"id": str(user_id)}
+        )
+        return None if row is None else _login(row)
+
+    def login_by_name(self, name: str) -> Login | None:
+        """Return the console login state of the user with this name, or None."""
+        row = self.db.row(f"SELECT {_USER_COLUMNS}, {_LOGIN_COLUMNS} FROM users WHERE name = :n", {"n": name})
+        return None if row is None else _login(row)
+
+    def set_password_hash(self, user_id: UUID, password_hash: str) -> None:
+        """Store a new password hash and clear the lockout counter."""
+        self.db.run(
+            "UPDATE users SET password_hash = :h, failed_logins = 0, locked_until = NULL WHERE id = :id",
+            {"h": password_hash, "id": str(user_id)},
+        )
+
+    def set_failed_logins(self, user_id: UUID, failed_logins: int, locked_until: datetime | None) -> None:
+        """Record the count of consecutive failed logins and the end of a lockout (None: not locked)."""
+        self.db.run(
+            "UPDATE users SET failed_logins = :f, locked_until = :u WHERE id = :id",
+            {"f": failed_logins, "u": ts_or_none(locked_until), "id": str(user_id)},
+        )
+
+    def add_failed_login(self, user_id: UUID) -> int:
+        """Count one more failed login of a user, atomically (the row is locked); return the new count."""
+        self.db.run("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = :id", {"id": str(user_id)})
+        row = self.db.row("SELECT failed_logins FROM users WHERE id = :id", {"id": str(user_id)})
+        return 0 if row is None else int(row["failed_logins"])
+
+    def set_language(self, user_id: UUID, language: str | None) -> None:
+        """Remember the interface language a user chose."""
+        self.db.run("UPDATE users SET language = :l WHERE id = :id", {"l": language, "id": str(user_id)})
+
+    def add_session(self, session: ConsoleSession) -> None:
+        """Insert a console session (its token hashed)."""
+        self.db.run(
+            f"INSERT INTO console_sessions ({_SESSION_COLUMNS}) VALUES "
+            "(:token_hash, :user_id, :created_at, :last_seen_at, :expires_at, :ended_at)",
+            {
+                "token_hash": session.token_hash,
+                "user_id": str(session.user_id),
+                "created_at": ts(session.created_at),
+                "last_seen_at": ts(session.last_seen_at),
+                "expires_at": ts(session.expires_at),
+                "ended_at": ts_or_none(session.ended_at),
+            },
+            conflict="a console session with this token exists already",
+        )
+
+    def session(self, token_hash: str) -> ConsoleSession | None:
+        """Return the console session with this token hash, or None."""
+        row = self.db.row(
+            f"SELECT {_SESSION_COLUMNS} FROM console_sessions WHERE token_hash = :t", {"t": token_hash}
+        )
+        return None if row is None else _session(row)
+
+    def touch_session(self, token_hash: str, at: datetime) -> None:
+        """Record activity in a session (the idle limit counts from here)."""
+        self.db.run(
+            "UPDATE console_sessions SET last_seen_at = :at WHERE token_hash = :t",
+            {"t": token_hash, "at": ts(at)},
+        )
+
+    def end_session(self, token_hash: str, at: datetime) -> None:
+        """End one session (a session ended earlier keeps its first end)."""
+        self.db.run(
+            "UPDATE console_sessions SET ended_at = :at WHERE token_hash = :t AND ended_at IS NULL",
+            {"t": token_hash, "at": ts(at)},
+        )
+
+    def purge_sessions(self, before: datetime) -> None:
+        """Delete the sessions that expired before `before` (ended or not: they can never be used)."""
+        self.db.run("DELETE FROM console_sessions WHERE expires_at < :b", {"b": ts(before)})
+
+    def end_sessions_of(self, user_id: UUID, at: datetime) -> None:
+        """End every open session of a user (password changed, user deactivated)."""
+        self.db.run(
+            "UPDATE console_sessions SET ended_at = :at WHERE user_id = :u AND ended_at IS NULL",
+            {"u": str(user_id), "at": ts(at)},
+        )
 
 
 class SqlGroups:

@@ -6,6 +6,9 @@ Decisions:
 - `claim` leases due deliveries to one worker by moving their `next_attempt_at` forward by the lease
   before anything is posted: a worker that dies mid-post leaves them due again after the lease, never
   lost. Delivery is therefore at least once; receivers deduplicate by the delivery id.
+- The lease is a compare-and-set (`next_attempt_at` still what was read, the status still due): of two
+  workers reading the same row at once (the one `ctx serve` runs and a `ctx webhook deliver` from cron,
+  or two servers on one PostgreSQL), only one takes it; the other's update finds nothing to change.
 """
 
 from __future__ import annotations
@@ -152,12 +155,21 @@ class SqlWebhooks:
             " ORDER BY next_attempt_at, id LIMIT :limit",
             {"now": ts(now), "limit": limit, **_DUE},
         )
-        found = [_delivery(r) for r in rows]
-        self.db.run_many(
-            "UPDATE webhook_deliveries SET next_attempt_at = :lease WHERE id = :id",
-            [{"id": str(d.id), "lease": ts(lease_until)} for d in found],
-        )
-        return found
+        claimed = []
+        for delivery in (_delivery(r) for r in rows):
+            taken = self.db.rows(
+                "UPDATE webhook_deliveries SET next_attempt_at = :lease"
+                f" WHERE id = :id AND next_attempt_at = :was AND status IN ({_DUE_IN}) RETURNING id",
+                {
+                    "id": str(delivery.id),
+                    "lease": ts(lease_until),
+                    "was": ts_or_none(delivery.next_attempt_at),
+                    **_DUE,
+                },
+            )
+            if taken:
+                claimed.append(delivery)
+        return claimed
 
     def record_attempt(self, delivery: Delivery) -> None:
         """Write a delivery's state after an attempt (status, count, times, outcome)."""

@@ -38,6 +38,8 @@ router = APIRouter(prefix="/v1", tags=["content"])
 
 _UPLOAD = {"type": "string", "format": "binary", "description": "The file: an image, a video or any file."}
 _LOW = {"type": "boolean", "description": "Use a PDQ hash whose quality is below 50 (default false)."}
+_ID = {"type": "string", "maxLength": 200, "description": "Your id for this item, echoed in the result."}
+MAX_ID_CHARS = 200
 MATCH_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -49,7 +51,7 @@ MATCH_BODY: dict[str, Any] = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "properties": {"file": _UPLOAD, "allow_low_quality": _LOW},
+                    "properties": {"file": _UPLOAD, "id": _ID, "allow_low_quality": _LOW},
                     "required": ["file"],
                 },
             },
@@ -58,8 +60,8 @@ MATCH_BODY: dict[str, Any] = {
 }
 
 
-async def _read_upload(request: Request) -> tuple[bytes, bool]:
-    """Return the uploaded file's bytes and the allow_low_quality flag of a multipart request."""
+async def _read_upload(request: Request) -> ContentQuery:
+    """Return the lookup of a multipart request: the file's bytes, its `id` and the allow_low_quality flag."""
     form = await request.form(max_files=1, max_fields=10)
     upload = form.get("file")
     if not isinstance(upload, FormFile):
@@ -67,7 +69,11 @@ async def _read_upload(request: Request) -> tuple[bytes, bool]:
     flag = str(form.get("allow_low_quality", "false")).strip().lower()
     if flag not in ("true", "false", "1", "0"):
         raise InvalidInput.expected("allow_low_quality", "true or false", flag)
-    return await upload.read(), flag in ("true", "1")
+    ident = form.get("id")
+    if ident is not None and (not isinstance(ident, str) or len(ident) > MAX_ID_CHARS):
+        got = f"{len(ident):,} characters" if isinstance(ident, str) else "a file"
+        raise InvalidInput.expected("id", f"text of at most {MAX_ID_CHARS} characters", got)
+    return ContentQuery(file=await upload.read(), id=ident, allow_low_quality=flag in ("true", "1"))
 
 
 @router.post(
@@ -95,12 +101,13 @@ async def hash_file(
     openapi_extra=MATCH_BODY,
 )
 async def match(request: Request, caller: CallerDep, exchange: ExchangeDep) -> MatchOut:
-    """Look one item up in every bank: a multipart upload (`file`), or JSON with exactly one of `text`,
-    `url`, `pdq`, `md5`, `sha256`. Hits on signals you may not see are left out (or, where their owner
-    asks for it, reported as restricted with the organization to contact); their owners get a sighting."""
+    """Look one item up in every bank: a multipart upload (`file`, and optionally your `id` for it), or
+    JSON with exactly one of `text`, `url`, `pdq`, `md5`, `sha256` (and optionally `id`). Hits on signals
+    you may not see are left out (or, where their owner asks for it, reported as restricted with the
+    organization to contact); their owners get a sighting. A service key's hit in a bank that requires
+    review names the case it opened or joined (`case_id`)."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        data, allow_low = await _read_upload(request)
-        query = ContentQuery(file=data, allow_low_quality=allow_low)
+        query = await _read_upload(request)
     else:
         query = _lookup_from_json(await request.body()).to_query()
     outcome = await run_in_threadpool(exchange.content.match, caller, query)

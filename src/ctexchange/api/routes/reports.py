@@ -24,7 +24,8 @@ router = APIRouter(prefix="/v1", tags=["reports"])
 HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'"
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The report as JSON, or as CSV (section, metric, dimension, value) or an HTML page.",
+        "description": "The report as JSON, or as CSV (section, metric, dimension, value, name) or an"
+        " HTML page.",
         "content": {
             "text/csv": {"schema": {"type": "string"}},
             "text/html": {"schema": {"type": "string"}},
@@ -48,9 +49,10 @@ def transparency(
     last: Annotated[date, Query(alias="to", description="The last day, included (YYYY-MM-DD, UTC).")],
     fmt: Annotated[str, Query(alias="format", description="One of " + ", ".join(FORMATS) + ".")] = "json",
 ) -> Any:
-    """Return what an organization did in a period: matches and actions by label and designated entity,
-    removal orders and time to act, complaints, reinstatements, requests for assistance and sightings of
-    its signals. Its own admins and auditors may run it, and the operator organization's for any."""
+    """Return what an organization did in a period: matches and actions by label and designated entity
+    (named), removal orders and time to act, complaints, reinstatements, requests for assistance and
+    sightings of its signals, with one row per month. Its own admins and auditors may run it, and the
+    operator organization's for any."""
     report = exchange.reports.transparency(caller, org, first, last, fmt)
     if fmt == "json":
         return TransparencyOut.of(report)
