@@ -176,11 +176,13 @@ class CandidateIndex:
             read += postings
             arrays.append(self._array(key))
             weights.append(KEY_WEIGHTS[key[0]] * math.log(1 + len(self._keys) / postings))
-        # one weighted count over all postings read: each entity's sum in the order of the keys
+        # one weighted count over all postings read, by slot: each entity's sum in the order of the
+        # keys; every weight is positive, so the slots with a sum are the entities found
         slots = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
         each = np.repeat(weights, [len(a) for a in arrays])
-        hits, where = np.unique(slots, return_inverse=True)
-        scores = np.bincount(where, weights=each, minlength=len(hits))
+        sums = np.bincount(slots, weights=each, minlength=len(self._ids))
+        hits = np.flatnonzero(sums)
+        scores = sums[hits]
         if len(hits) > limit:
             kth = np.partition(scores, len(hits) - limit)[len(hits) - limit]
             kept = scores >= kth
