@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Annotated, Any
@@ -63,6 +63,33 @@ def replacing(path: Path) -> Iterator[IO[str]]:
             partial.unlink()
 
 
+Writer = Callable[[Iterable[dict[str, Any]], IO[str]], Counter[str]]
+
+
+def _written(objects: Iterable[dict[str, Any]], out: Path | None, write: Writer) -> Counter[str]:
+    """Write `objects` with `write` to stdout, or to `out` once complete; return the counts."""
+    if out is None:
+        return write(objects, sys.stdout)
+    with replacing(out) as stream:
+        return write(objects, stream)
+
+
+def _report(counts: Counter[str], out: Path | None, as_json: bool, nouns: tuple[str, str]) -> None:
+    """Say what an export wrote: on stderr beside stdout's data, or as text or JSON beside a file.
+
+    `nouns` names what was counted and what it was counted by (objects by types, entities by schemas).
+    """
+    total = sum(counts.values())
+    if out is not None and as_json:
+        output.emit_json({"out": str(out), nouns[0]: total, nouns[1]: dict(counts)})
+        return
+    line = f"exported {total} {nouns[0]}: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
+    if out is None:
+        output.note(line)
+    else:
+        output.say(f"{line} to {out}")
+
+
 @export_app.command("stix")
 def export_stix(
     ctx: typer.Context,
@@ -89,20 +116,8 @@ def export_stix(
         objects = exchange.stix.export(
             caller, collection or [], with_sightings, with_requests=with_requests, with_alerts=with_alerts
         )
-        if out is None:
-            counts = write_bundle(objects, sys.stdout)
-        else:
-            with replacing(out) as stream:
-                counts = write_bundle(objects, stream)
-    total = sum(counts.values())
-    if out is not None and as_json:
-        output.emit_json({"out": str(out), "objects": total, "types": dict(counts)})
-        return
-    line = f"exported {total} objects: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
-    if out is None:
-        output.note(line)
-    else:
-        output.say(f"{line} to {out}")
+        counts = _written(objects, out, write_bundle)
+    _report(counts, out, as_json, ("objects", "types"))
 
 
 def write_lines(objects: Iterable[dict[str, Any]], stream: IO[str]) -> Counter[str]:
@@ -133,20 +148,8 @@ def export_ftm(
     """Write the designated entities that may leave as FollowTheMoney JSON lines (for yente)."""
     with operator_session(ctx) as (exchange, caller):
         entities = exchange.stix.export_ftm(caller, collection or [], dataset)
-        if out is None:
-            counts = write_lines(entities, sys.stdout)
-        else:
-            with replacing(out) as stream:
-                counts = write_lines(entities, stream)
-    total = sum(counts.values())
-    if out is not None and as_json:
-        output.emit_json({"out": str(out), "entities": total, "schemas": dict(counts)})
-        return
-    line = f"exported {total} entities: " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
-    if out is None:
-        output.note(line)
-    else:
-        output.say(f"{line} to {out}")
+        counts = _written(entities, out, write_lines)
+    _report(counts, out, as_json, ("entities", "schemas"))
 
 
 def report_doc(report: StixImportReport) -> dict[str, Any]:

@@ -49,7 +49,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from ctexchange.domain.access import can_see_signal
@@ -74,6 +74,7 @@ from ctexchange.domain.cases import (
     check_status_move,
     may_see_case,
 )
+from ctexchange.domain.moments import MOMENT, parse_moment
 from ctexchange.domain.queries import Page, PageRequest
 from ctexchange.domain.roles import Action, Role
 from ctexchange.domain.signals import JsonValue
@@ -93,26 +94,6 @@ from ctexchange.store.protocol import Store, UnitOfWork
 MAX_ORDER_AGE_DAYS = 366
 PURGE_BATCH = 1000
 FLOOD_WINDOW = timedelta(hours=1)
-_MOMENT = "a date and time with a UTC offset (2026-05-01T12:00:00+00:00)"
-
-
-def parse_moment(raw: datetime | str | None, field: str) -> datetime | None:
-    """Return an aware UTC datetime from a datetime or ISO 8601 text with an offset; None stays None.
-
-    Raises InvalidInput naming `field` for text that is no time, a date that cannot exist and a time
-    without a UTC offset.
-    """
-    if raw is None:
-        return None
-    moment: object = raw
-    if isinstance(raw, str):
-        try:
-            moment = datetime.fromisoformat(raw.strip())
-        except ValueError:
-            raise InvalidInput.expected(field, _MOMENT, raw) from None
-    if not isinstance(moment, datetime) or moment.tzinfo is None:
-        raise InvalidInput.expected(field, _MOMENT, raw)
-    return moment.astimezone(UTC)
 
 
 def _reason(raw: object) -> str:
@@ -415,7 +396,7 @@ class CaseService:
         require(caller, Action.FILE_CASES)
         order = self._order_time(received_at, "received_at")
         if order is None:
-            raise InvalidInput.expected("received_at", _MOMENT, received_at)
+            raise InvalidInput.expected("received_at", MOMENT, received_at)
         now = self.clock()
         with self.store.transaction() as uow:
             case = self._locked(uow, caller, case_id)

@@ -57,6 +57,7 @@ from uuid import UUID, uuid5
 from ctexchange.domain.access import Audience, can_see_signal
 from ctexchange.domain.cases import REMOVAL_ORDER_MINUTES
 from ctexchange.domain.entities import EntityRecord
+from ctexchange.domain.moments import parse_moment
 from ctexchange.domain.queries import PageRequest, SignalQuery
 from ctexchange.domain.roles import Action, Role
 from ctexchange.domain.sightings import Sighting
@@ -74,6 +75,7 @@ MAX_SUMMARY_BUCKETS = 2_000
 DEFAULT_SUMMARY_BUCKETS = 30
 FORMATS = ("json", "csv", "html")
 BUCKETS = ("hour", "day")
+_ISO_MOMENT = "an ISO 8601 time with its UTC offset"  # the sightings summary's wording
 PSEUDONYM_NAMESPACE = UUID("6f1f0c55-3c1e-5a3f-9d55-2b9a8f1e7c10")
 """The namespace of the name-based UUIDs that stand for anonymised organizations."""
 ANONYMISED = "anonymised"
@@ -244,25 +246,6 @@ def period(first_raw: date | str, last_raw: date | str) -> tuple[date, date, dat
     return first, last, start, start + timedelta(days=days)
 
 
-def parse_moment(raw: datetime | str | None, field: str) -> datetime | None:
-    """Return an aware UTC datetime from a datetime or ISO 8601 text with its offset; None stays None.
-
-    (The same rule as `ctexchange.service.cases.parse_moment`, which imports this module's masking
-    through the content service and so cannot be imported from here.)
-    """
-    if raw is None:
-        return None
-    moment: object = raw
-    if isinstance(raw, str):
-        try:
-            moment = datetime.fromisoformat(raw.strip())
-        except ValueError:
-            raise InvalidInput.expected(field, "an ISO 8601 time with its UTC offset", raw) from None
-    if not isinstance(moment, datetime) or moment.tzinfo is None:
-        raise InvalidInput.expected(field, "an ISO 8601 time with its UTC offset", raw)
-    return moment.astimezone(UTC)
-
-
 def nearest_rank(values: Sequence[float], share: float) -> float | None:
     """Return the nearest-rank percentile (`share` from 0 to 1) of values, None when there are none."""
     if not values:
@@ -339,8 +322,8 @@ class ReportService:
         if bucket not in BUCKETS:
             raise InvalidInput.expected("bucket", "hour or day", bucket)
         step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
-        end = parse_moment(end_raw, "to") or self.clock()
-        start = parse_moment(start_raw, "from") or end - DEFAULT_SUMMARY_BUCKETS * step
+        end = parse_moment(end_raw, "to", _ISO_MOMENT) or self.clock()
+        start = parse_moment(start_raw, "from", _ISO_MOMENT) or end - DEFAULT_SUMMARY_BUCKETS * step
         if end <= start:
             raise InvalidInput.expected("to", f"a time after 'from' ({start.isoformat()})", end.isoformat())
         if (end - start) / step > MAX_SUMMARY_BUCKETS:
