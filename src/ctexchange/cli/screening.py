@@ -25,6 +25,7 @@ from ctexchange.cli.output import JsonFlag
 from ctexchange.cli.state import operator_session
 from ctexchange.domain.entities import ScreeningQuery
 from ctexchange.errors import InvalidInput
+from ctexchange.service import heap
 from ctexchange.service.context import Caller
 from ctexchange.service.exchange import Exchange
 from ctexchange.service.screening import ScreeningHit, make_query
@@ -101,7 +102,7 @@ def screen_batch(
     queries = read_queries(source)
     done = done_ids(out) if out is not None else set()
     todo = [(qid, q) for qid, q in queries if qid not in done]
-    with operator_session(ctx) as (exchange, caller):
+    with heap.tuned(), operator_session(ctx) as (exchange, caller):  # a long run: see `service.heap`
         if out is None:
             _write(exchange, caller, todo, collection, threshold, typer.get_text_stream("stdout"), None)
             return

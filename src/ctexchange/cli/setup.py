@@ -29,6 +29,7 @@ from ctexchange.cli.state import invocation
 from ctexchange.domain.members import Principal
 from ctexchange.domain.roles import Role
 from ctexchange.errors import Conflict, StoreUnavailable
+from ctexchange.service import heap
 from ctexchange.service.auth import ConsoleLogins, login_policy
 from ctexchange.service.context import Caller, local_actor_name, new_request_id
 from ctexchange.service.exchange import Exchange, migrate_store, open_exchange
@@ -220,15 +221,16 @@ def serve(ctx: typer.Context, host: HostFlag = None, port: PortFlag = None) -> N
     )
     # uvicorn's own access log prints raw paths and query strings (search text, names being screened):
     # the API's structured `request.done` line, which logs route templates only, replaces it.
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-        workers=1,
-        reload=False,
-    )
+    with heap.tuned():  # a long-running process holding the screening index: see `service.heap`
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            access_log=False,
+            workers=1,
+            reload=False,
+        )
 
 
 @config_app.command("show")

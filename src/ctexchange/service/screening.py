@@ -36,6 +36,7 @@ from ctexchange.domain.text import clean_text
 from ctexchange.engines.names.index import CandidateIndex
 from ctexchange.engines.names.score import PreparedEntity, PreparedQuery, prepare_query, screen_many
 from ctexchange.errors import InvalidInput, NotFound, PayloadTooLarge
+from ctexchange.service import heap
 from ctexchange.service.access import require, visible_collection, visible_signal
 from ctexchange.service.audit import record_reads
 from ctexchange.service.context import Caller, Clock
@@ -80,25 +81,31 @@ class EntityCache:
         self.lock = threading.Lock()
 
     def refresh(self, store: Store) -> None:
-        """Bring the mirror up to date with the store (a full load the first time)."""
-        with self.lock, store.snapshot() as uow:
-            if self.seq is None:
-                self._load_all(uow)
-            else:
-                self._follow(uow)
+        """Bring the mirror up to date with the store (a full load the first time).
 
-    def _load_all(self, uow: UnitOfWork) -> None:
+        After a load of `heap.SETTLE_AT` entities or more, the heap is settled (`heap.settle`), so
+        that the garbage collector no longer walks the index.
+        """
+        with self.lock, store.snapshot() as uow:
+            loaded = self._load_all(uow) if self.seq is None else self._follow(uow)
+            if loaded >= heap.SETTLE_AT:
+                heap.settle()
+
+    def _load_all(self, uow: UnitOfWork) -> int:
         self.seq = uow.signals.last_change_seq()
         page = PageRequest(LOAD_PAGE)
+        loaded = 0
         while True:
             got = uow.signals.find(SignalQuery(family=Family.ENTITY), None, page)
             for signal in got.items:
                 self._put(signal)
+            loaded += len(got.items)
             if got.next_after is None:
-                return
+                return loaded
             page = PageRequest(LOAD_PAGE, got.next_after)
 
-    def _follow(self, uow: UnitOfWork) -> None:
+    def _follow(self, uow: UnitOfWork) -> int:
+        loaded = 0
         while True:
             changes = uow.signals.changes_since(self.seq or 0, CHANGE_BATCH)
             for seq, signal_id, _ in changes:
@@ -106,8 +113,9 @@ class EntityCache:
                 signal = uow.signals.get(signal_id)
                 if signal is not None and signal.family is Family.ENTITY:
                     self._put(signal)
+                    loaded += 1
             if len(changes) < CHANGE_BATCH:
-                return
+                return loaded
 
     def _put(self, signal: Signal) -> None:
         key = str(signal.id)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from ctexchange.engines.names.tokens import join, make_token, tokenize
@@ -166,3 +170,27 @@ def test_y_and_w_between_vowels_are_consonants() -> None:
     assert vowel_conflicts(skeleton("allh", is_vowelled=False), skeleton("ayala")) >= 1
     assert glide_conflicts(skeleton("sayyid"), skeleton("said")) == 1
     assert glide_conflicts(skeleton("husayn"), skeleton("hussein")) == 0
+
+
+def test_token_keys_are_the_same_for_tokens_made_alike_in_any_run() -> None:
+    """A token's key follows from its value alone: equal after the cache forgets the token, different
+    for another value (vowelledness or organization's weight included), and no registry keeps it."""
+    first = make_token("muhammad", True)
+    make_token.cache_clear()
+    again = make_token("muhammad", True)
+    assert again is not first
+    assert again.key == first.key and hash(again) == hash(first) and again == first
+    others = [make_token("muhamad", True), make_token("muhammad", False), make_token("front", True)]
+    others.append(make_token("front", True, is_organization=True))
+    assert len({first.key, *(t.key for t in others)}) == 5
+
+    script = "from ctexchange.engines.names.tokens import make_token; print(make_token('muhammad', True).key)"
+    for seed in ("1", "2"):  # another process, with another seed of str hashes
+        run = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert int(run.stdout) == first.key

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
@@ -159,9 +158,13 @@ def compare_prepared(a: PreparedName, b: PreparedName) -> NameComparison:
     return _compare(a, b)
 
 
-@lru_cache(maxsize=65536)
 def prepare_name(name: str, is_organization: bool = False) -> PreparedName:
-    """Return `name` split into its parts, rendered, tokenized and joined, ready for `compare_prepared`."""
+    """Return `name` split into its parts, rendered, tokenized and joined, ready for `compare_prepared`.
+
+    Not cached: a name is prepared once where it is kept (the index's entities, a prepared query), and
+    a cache of whole names holds mostly names screened once, each a tree of small objects that the
+    garbage collector would walk again and again. Its words are cached (`tokens.make_token`).
+    """
     parts = tuple(_prepare_part(part, is_organization) for part in name_parts(name))
     return PreparedName(name, normalize_name(name), is_organization, parts)
 

@@ -8,13 +8,13 @@ tokens joined (`join`).
 
 A token romanised from Chinese or Korean script is syllabic (`Token.is_syllabic`): its vowels are
 written and tell syllables apart, so the comparison does not fold them as it folds romanised Arabic.
-Every token has a `key`, an integer unique to its value, so that caches of token pairs hash two
+Every token has a `key`, an integer derived from its value alone, so that caches of token pairs hash two
 integers rather than two tokens.
 """
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -112,7 +112,9 @@ class Token:
     concept: str = ""
     """For an organization's generic word, its meaning (`ORG_CONCEPTS`): network for شبکه."""
     key: int = field(default=0, compare=False)
-    """An integer unique to the token's value (tokens made alike share it): the key of pair caches."""
+    """An integer unique to the token's value, the key of pair caches: a 128-bit digest of the value,
+    the same in every process and run. Not a registry numbering values in turn, which would keep every
+    word ever screened: a server's memory would grow with its queries."""
 
     def __hash__(self) -> int:
         return self.key
@@ -121,10 +123,6 @@ class Token:
     def canonical(self) -> str:
         """The Latin spelling conventions folded (`variants.canonical_spelling`); '' for Arabic script."""
         return canonical_spelling(self.text) if self.is_vowelled else ""
-
-
-_KEYS: dict[tuple[str, bool, float, tuple[Skeleton, ...], bool, bool, str], int] = {}
-_NEXT_KEY = itertools.count(1)
 
 
 @lru_cache(maxsize=131072)
@@ -149,10 +147,8 @@ def make_token(
     concept = concept_of(text, is_vowelled) if is_organization else ""
     if is_organization and (concept or text in ORG_GENERIC):
         weight = min(weight, ORG_GENERIC_WEIGHT)
-    value = (text, is_vowelled, weight, skeletons, is_initial, is_syllabic, concept)
-    key = _KEYS.get(value)
-    if key is None:
-        key = _KEYS.setdefault(value, next(_NEXT_KEY))  # setdefault: two threads agree on one key
+    value = repr((text, is_vowelled, weight, skeletons, is_initial, is_syllabic, concept))
+    key = int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=16).digest(), "big")
     return Token(text, is_vowelled, weight, skeletons, is_initial, is_syllabic, concept, key)
 
 

@@ -96,9 +96,11 @@ def transliterate(transform: str, text: str) -> str:
     return result
 
 
-@lru_cache(maxsize=65536)
 def renderings(name: str) -> tuple[Rendering, ...]:
-    """Return the Latin renderings of `name`, the most conventional first; () when it has no letters."""
+    """Return the Latin renderings of `name`, the most conventional first; () when it has no letters.
+
+    Not cached, unlike each word's (`word_renderings`): whole names are seldom seen twice.
+    """
     words = normalize_name(name, keep_hyphens=True).split()
     per_word = [w for w in (word_renderings(word) for word in words) if w]
     if not per_word:
