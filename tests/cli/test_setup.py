@@ -204,7 +204,8 @@ def test_serve_initialises_and_answers_health(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "ctexchange", "serve", "--port", str(port)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        status = _wait_for_health(server, f"http://127.0.0.1:{port}/v1/health", timeout_s=20.0)
+        # a liveness bound, not a timing: the first start imports the bundled UN list, slow on a busy machine
+        status = _wait_for_health(server, f"http://127.0.0.1:{port}/v1/health", timeout_s=60.0)
     finally:
         server.terminate()
         try:
