@@ -19,10 +19,9 @@ to the single queries'. Throughput is given in wall-clock time and in the CPU ti
 figure that holds on a machine shared with other work). Index build time includes preparing every
 entity for scoring. The garbage collector is set as `ctx serve` sets it, and the heap settled after
 building the full index as the service settles it after a load (`service.heap`). The peer's time is
-to score the same
-candidate sets (its best case: candidate generation, which yente leaves to Elasticsearch, costs it
-nothing here). The peer runs in its own virtual environment
-(`make bench` creates it) on files this script writes.
+to score the same candidate sets (its best case: candidate generation, which yente leaves to
+Elasticsearch, costs it nothing here). The peer runs in its own virtual environment (`make bench`
+creates it) on files this script writes.
 
 Usage: python bench/bench_screening.py [--data DIR] [--peer-python PATH] [--negatives N]
     [--suites un-untreated,un-treated,script->latin,latin->script,negatives] [--no-peer] [--dump DIR]

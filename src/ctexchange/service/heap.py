@@ -13,7 +13,9 @@ referenced is kept:
 - `settle()` after a bulk load into the index collects once, then freezes what is alive
   (`gc.freeze`), so later collections skip it. The index holds no reference cycles, so what a later
   update drops is still freed by reference counting. Cyclic garbage among the frozen objects would
-  never be freed, which is why `settle` collects first.
+  never be freed, which is why `settle` collects first; what other threads hold at that moment (a
+  request in flight) is frozen too, and stays if it later becomes a cycle: a few objects, once per
+  large load.
 - `tuned()` around a long-running command (`ctx serve`, `ctx screen-batch`) sets the thresholds to
   `THRESHOLDS`, and back when the command ends. The youngest generation is then collected every
   20,000 net allocations of containers instead of 700, and a full collection waits for 20

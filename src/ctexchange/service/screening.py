@@ -88,8 +88,8 @@ class EntityCache:
         """
         with self.lock, store.snapshot() as uow:
             loaded = self._load_all(uow) if self.seq is None else self._follow(uow)
-            if loaded >= heap.SETTLE_AT:
-                heap.settle()
+        if loaded >= heap.SETTLE_AT:
+            heap.settle()  # its second of collecting holds neither the snapshot nor the lock
 
     def _load_all(self, uow: UnitOfWork) -> int:
         self.seq = uow.signals.last_change_seq()
