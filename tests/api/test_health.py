@@ -70,3 +70,17 @@ def test_app_without_an_open_exchange_is_503(exchange: Exchange) -> None:
     response = client.get("/v1/health")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "store_unavailable"
+
+
+def test_lifespan_warms_the_indexes_in_the_background(exchange: Exchange, admin: Member) -> None:
+    """The served app builds its screening and content indexes at start, not at the first query, and
+    waits for that build before closing its store."""
+    app = create_app(exchange.settings)
+    with TestClient(app) as client:
+        warmup = app.state.warmup
+        warmup.join(timeout_s=60)
+        assert warmup.is_done
+        served = warmup.exchange
+        assert served is not exchange
+        assert served.screening.cache.seq is not None and served.content.indexes.seq is not None
+        assert client.get("/v1/whoami", headers=admin.headers).status_code == 200

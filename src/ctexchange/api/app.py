@@ -2,8 +2,9 @@
 
 A test or an embedding process passes a ready `Exchange` and keeps owning it (and delivering its
 webhooks). Without one, the app opens its own with `open_exchange(settings)` when its lifespan starts,
-runs the webhook delivery worker beside it (`webhook_deliver_every_s`, 0 to turn off), and stops both at
-shutdown, so that importing or building the app touches no database.
+builds its in-memory indexes on a background thread (`service.warmup`), runs the webhook delivery
+worker beside it (`webhook_deliver_every_s`, 0 to turn off), and stops both at shutdown, so that
+importing or building the app touches no database.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ctexchange.api.middleware import (
 from ctexchange.api.routes import ROUTERS
 from ctexchange.service.context import Caller, new_request_id
 from ctexchange.service.exchange import Exchange, open_exchange
+from ctexchange.service.warmup import Warmup
 from ctexchange.service.webhooks import WORKER_ACTOR, DeliveryWorker
 from ctexchange.settings import Settings
 
@@ -49,11 +51,13 @@ TAGS = [
 ]
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+WARMUP_JOIN_S = 60.0
 
 
 def _opening(settings: Settings) -> Lifespan:
-    """Open the exchange for the app's lifespan and, unless `webhook_deliver_every_s` is 0, run the
-    webhook delivery worker beside it; at shutdown stop the worker first, then close the exchange."""
+    """Open the exchange for the app's lifespan, build its in-memory indexes in the background
+    (`warmup`) and, unless `webhook_deliver_every_s` is 0, run the webhook delivery worker beside it;
+    at shutdown stop the worker and wait for the warm-up first, then close the exchange."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,7 +69,9 @@ def _opening(settings: Settings) -> Lifespan:
 
         every_s = settings.webhook_deliver_every_s
         worker = DeliveryWorker(exchange.webhooks, worker_caller, every_s) if every_s > 0 else None
+        warmup = app.state.warmup = Warmup(exchange)
         try:
+            warmup.start()
             if worker is not None:
                 worker.start()
             app.state.webhook_worker = worker
@@ -73,6 +79,8 @@ def _opening(settings: Settings) -> Lifespan:
         finally:
             if worker is not None:
                 await asyncio.to_thread(worker.stop)
+            # a load in progress ends before the store closes; past the bound, closing the store ends it
+            await asyncio.to_thread(warmup.join, WARMUP_JOIN_S)
             exchange.close()
 
     return lifespan

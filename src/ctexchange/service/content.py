@@ -277,6 +277,10 @@ class ContentService:
         """Look one item up in every bank; return the hits the caller may see (best first)."""
         return self.match_many(caller, [query])[0]
 
+    def warm(self) -> None:
+        """Bring the content indexes up to date now (`warmup`), not at the first lookup."""
+        self.indexes.refresh(self.store)
+
     def match_many(self, caller: Caller, queries: Sequence[ContentQuery]) -> list[MatchOutcome]:
         """Look items up; errors name the item at fault as `queries[i].field` when there are several."""
         require(caller, Action.MATCH)

@@ -2,11 +2,12 @@
 
 The candidate index (`ctexchange.engines.names.index.CandidateIndex`) lives in memory and covers every
 active or disputed entity signal, visible or not, each prepared for scoring when it is added. It is
-built from the store on first use and then follows the store's signal change log before each request,
-so an import, a delisting or a relisting is seen by the next screening without a rebuild. A query
-scores only its candidates, never the whole list, and returns those that reach the threshold
-(`score.screen_many` proves the others below it without aligning their names). A batch of queries
-is screened together, its bounds computed in one pass: each query gets the hits it would get alone.
+built from the store on first use (at the server's start: `warmup`) and then follows the store's
+signal change log before each request, so an import, a delisting or a relisting is seen by the next
+screening without a rebuild. A query scores only its candidates, never the whole list, and returns
+those that reach the threshold (`score.screen_many` proves the others below it without aligning their
+names). A batch of queries is screened together, its bounds computed in one pass: each query gets
+the hits it would get alone.
 
 Hits on entities the caller may not see are dropped before anything is returned: no id, no count.
 Reads of AMBER, AMBER+STRICT and RED entities are audited; the query itself (a person's name, date of
@@ -135,6 +136,10 @@ class ScreeningService:
         self.store = store
         self.clock = clock
         self.cache = EntityCache()
+
+    def warm(self) -> None:
+        """Bring the candidate index up to date now (`warmup`), not at the first query."""
+        self.cache.refresh(self.store)
 
     def screen(
         self,
