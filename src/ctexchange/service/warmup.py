@@ -1,9 +1,9 @@
 """Building the in-memory indexes when the server starts, rather than at the first query.
 
 The screening index (`screening.EntityCache`) and the content indexes (`content_index.ContentIndexes`)
-are loaded from the store the first time they are needed: for the UN and OFAC lists that is about six
+are loaded from the store the first time they are needed: for the UN and OFAC lists that is about ten
 seconds, which the first analyst to screen a name, or the first platform to match an upload, would
-wait. `ctx serve` starts a `Warmup` beside the API: one background thread refreshes both at once,
+wait. `ctx serve` starts a `Warmup` beside the API: one background thread refreshes both in turn,
 while the API already answers (a query arriving meanwhile waits for the same lock, not for a second
 load). A failed warm-up is logged and changes nothing: the first query loads the index as before.
 """
