@@ -39,7 +39,8 @@ def test_tuned_sets_the_thresholds_and_restores_them_even_on_error() -> None:
 
 @pytest.mark.usefixtures("unfrozen")
 def test_settle_collects_cycles_then_freezes_what_is_alive() -> None:
-    """Cyclic garbage made before `settle` is freed, not frozen; live objects are frozen."""
+    """Within `tuned()`, cyclic garbage made before `settle` is freed, not frozen; live objects are
+    frozen."""
 
     class Node:
         def __init__(self) -> None:
@@ -49,11 +50,24 @@ def test_settle_collects_cycles_then_freezes_what_is_alive() -> None:
     dead = Node()
     gone = weakref.ref(dead)
     del dead
-    heap.settle()
+    with heap.tuned():
+        heap.settle()
     assert gc.get_freeze_count() > 0
     assert gone() is None  # collected before the freeze, not kept forever
     assert alive.me is alive  # frozen objects stay usable
     assert all(o is not alive for o in gc.get_objects())  # frozen: no longer walked
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_settle_does_nothing_outside_a_long_run() -> None:
+    """A one-shot command (outside `tuned()`) would pay a full collection for nothing: no freeze."""
+    before = gc.get_freeze_count()
+    heap.settle()
+    assert gc.get_freeze_count() == before
+    with heap.tuned(), heap.tuned():  # nested blocks: settling only while one is open
+        pass
+    heap.settle()
+    assert gc.get_freeze_count() == before
 
 
 def _query(name: str) -> ScreeningQuery:

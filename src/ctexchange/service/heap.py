@@ -11,7 +11,9 @@ every few thousand queries. In the screening benchmark these collections took a 
 referenced is kept:
 
 - `settle()` after a bulk load into the index collects once, then freezes what is alive
-  (`gc.freeze`), so later collections skip it. The index holds no reference cycles, so what a later
+  (`gc.freeze`), so later collections skip it. Only within `tuned()`, in a long-running command: the
+  collection takes more than a second with the UN and OFAC lists loaded, which a one-shot command such
+  as `ctx screen NAME` would pay for nothing. The index holds no reference cycles, so what a later
   update drops is still freed by reference counting. Cyclic garbage among the frozen objects would
   never be freed, which is why `settle` collects first; what other threads hold at that moment (a
   request in flight) is frozen too, and stays if it later becomes a cycle: a few objects, once per
@@ -33,6 +35,7 @@ THRESHOLDS = (20_000, 20, 20)
 SETTLE_AT = 5000
 """Entities loaded at once from which `settle` pays for itself (its full collection takes about a
 second in a process holding the UN and OFAC lists; a smaller load makes a heap the collector walks fast)."""
+_LONG_RUNS: list[bool] = []  # one entry per `tuned()` block running, whichever thread entered it
 
 
 @contextmanager
@@ -40,13 +43,18 @@ def tuned() -> Iterator[None]:
     """Within the block, the collector's thresholds are those for a large index (`THRESHOLDS`)."""
     before = gc.get_threshold()
     gc.set_threshold(*THRESHOLDS)
+    _LONG_RUNS.append(True)
     try:
         yield
     finally:
+        _LONG_RUNS.pop()
         gc.set_threshold(*before)
 
 
 def settle() -> None:
-    """Collect the garbage, then freeze every object alive, so later collections skip them."""
+    """Collect the garbage, then freeze every object alive, so later collections skip them; only
+    within `tuned()` (nothing otherwise)."""
+    if not _LONG_RUNS:
+        return
     gc.collect()
     gc.freeze()
